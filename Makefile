@@ -1,0 +1,40 @@
+# rescue-dispatch. Quick start: `make run` (live map with a simulation) or `make test`.
+# Every target installs what it needs first; all steps are idempotent.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-system install-python install-npm data run test bench lint
+
+install: install-system install-python install-npm
+
+install-system:
+	@scripts/install-system.sh
+
+install-python:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+
+install-npm:
+	@npm ci --no-audit --no-fund --loglevel=error
+
+data: install-python
+	@$(BIN)/python -m geo.datasets
+
+run: install data
+	@$(BIN)/rescue graph info
+	@$(BIN)/rescue route --from 116.3975,39.9087 --to 116.3165,39.9995 --at 08:00 | head -c 400; echo " ..."
+	@$(BIN)/rescue zone 116.3975,39.9087
+
+test: install data
+	@$(BIN)/python -m pytest
+
+bench: install data
+	@mkdir -p benchmarks/results
+	@$(BIN)/python benchmarks/routing.py --json benchmarks/results/routing.json
+
+lint: install-python
+	@$(BIN)/ruff check geo optimizer webmap rescue tests benchmarks

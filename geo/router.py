@@ -1,0 +1,427 @@
+"""Routing on the compiled network: snapping, one-to-many / many-to-one times, paths.
+
+A place is snapped to the nearest point of the nearest road edge, not to the nearest node:
+a :class:`Snap` is an edge and a fraction along it, and travel times count the partial
+edge at both ends. On a two-way road the snap also knows the opposite edge, so a truck may
+leave (or a job be reached) in either direction. Hot queries run the numba Dijkstra of
+:mod:`geo.dijkstra` over CSR arrays; networkx is never touched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from geo.coords import check_crs, gcj02_to_wgs84
+from geo.dijkstra import dijkstra
+from geo.errors import InputError
+from geo.network import RoadNetwork
+
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQUATOR = 111_320.0
+DEFAULT_MAX_SNAP_M = 2000.0
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A place on the network: ``fraction`` of the way along ``edge`` (0 = its tail).
+
+    ``edge`` is the lower id of a two-way pair; ``twin`` is the opposite edge or -1.
+    ``lon``/``lat`` is the snapped point (WGS-84), ``distance_m`` how far the query was.
+    """
+
+    edge: int
+    fraction: float
+    twin: int
+    lon: float
+    lat: float
+    distance_m: float
+
+
+@dataclass(frozen=True, eq=False)
+class SnapSet:
+    """Many snaps as arrays, for the hot many-to-one path (build once, query often)."""
+
+    edge: IntArray
+    fraction: FloatArray
+    twin: IntArray
+
+    @classmethod
+    def of(cls, snaps: Sequence[Snap]) -> SnapSet:
+        return cls(
+            edge=np.array([s.edge for s in snaps], dtype=np.int64),
+            fraction=np.array([s.fraction for s in snaps], dtype=np.float64),
+            twin=np.array([s.twin for s in snaps], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+    def snap(self, i: int) -> Snap:
+        """The i-th member as a :class:`Snap` (coordinates not kept: NaN)."""
+        return Snap(
+            int(self.edge[i]), float(self.fraction[i]), int(self.twin[i]), math.nan, math.nan, 0.0
+        )
+
+
+@dataclass(frozen=True)
+class Route:
+    travel_s: float
+    length_m: float
+    geometry: dict[str, Any]
+    """GeoJSON LineString following the road shape, ``[lon, lat]`` pairs."""
+
+
+class Router:
+    """Snapping and shortest travel times over one :class:`RoadNetwork`.
+
+    Parameters
+    ----------
+    network
+        The compiled network.
+    max_snap_m
+        Places farther than this from every road are refused.
+    """
+
+    def __init__(self, network: RoadNetwork, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+        self.network = network
+        self.max_snap_m = max_snap_m
+        lon0, lat0 = float(network.node_lon.mean()), float(network.node_lat.mean())
+        self._origin = (lon0, lat0)
+        self._m_per_deg_lon = _M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0))
+        self._edge_lines = self._project_edges()
+        self._tree = shapely.STRtree(self._edge_lines)
+        self._reverse_adj_node = network.tail[network.reverse_order]
+        self._reverse_weight = np.ascontiguousarray(network.travel_s[:, network.reverse_order])
+        self._forward_edge = np.arange(network.edge_count, dtype=np.int64)
+
+    # ----------------------------------------------------------------- projection
+    def _to_xy(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+        lon0, lat0 = self._origin
+        x = (np.asarray(lon, dtype=np.float64) - lon0) * self._m_per_deg_lon
+        y = (np.asarray(lat, dtype=np.float64) - lat0) * _M_PER_DEG_LAT
+        return x, y
+
+    def _to_lonlat(self, x: float, y: float) -> tuple[float, float]:
+        lon0, lat0 = self._origin
+        return lon0 + x / self._m_per_deg_lon, lat0 + y / _M_PER_DEG_LAT
+
+    def _project_edges(self) -> npt.NDArray[np.object_]:
+        net = self.network
+        x, y = self._to_xy(net.geom_lon, net.geom_lat)
+        owner = np.repeat(np.arange(net.edge_count), np.diff(net.geom_offsets))
+        return shapely.linestrings(np.column_stack((x, y)), indices=owner)
+
+    # ----------------------------------------------------------------- snapping
+    def covered_area(self) -> str:
+        min_lon, min_lat, max_lon, max_lat = self.network.bbox()
+        return (
+            f"the network covers lon {min_lon:.3f}..{max_lon:.3f}, lat {min_lat:.3f}..{max_lat:.3f}"
+        )
+
+    def check_lonlat(self, lon: Any, lat: Any, *, field: str = "location") -> tuple[float, float]:
+        """Validate a WGS-84/GCJ-02 pair before any work; raise :class:`InputError`."""
+        try:
+            lon_f, lat_f = float(lon), float(lat)
+        except (TypeError, ValueError):
+            raise InputError(field, [lon, lat], "expected two numbers [lon, lat]") from None
+        if not (math.isfinite(lon_f) and math.isfinite(lat_f)):
+            raise InputError(field, [lon, lat], "coordinates must be finite numbers")
+        min_lon, min_lat, max_lon, max_lat = self.network.bbox()
+        lon_inside = min_lon - 1.0 <= lon_f <= max_lon + 1.0
+        lat_inside = min_lat - 1.0 <= lat_f <= max_lat + 1.0
+        swapped = (
+            min_lon - 1.0 <= lat_f <= max_lon + 1.0 and min_lat - 1.0 <= lon_f <= max_lat + 1.0
+        )
+        if not (lon_inside and lat_inside) and swapped:
+            raise InputError(
+                field, [lon, lat], f"looks like (lat, lon): give [lon, lat] ({self.covered_area()})"
+            )
+        if not (-180.0 <= lon_f <= 180.0 and -90.0 <= lat_f <= 90.0):
+            raise InputError(
+                field, [lon, lat], "longitude must be in -180..180, latitude in -90..90"
+            )
+        return lon_f, lat_f
+
+    def snap(self, lon: Any, lat: Any, *, crs: str = "wgs84", field: str = "location") -> Snap:
+        """Snap one place to the nearest point of the nearest road edge."""
+        return self.snap_many([lon], [lat], crs=crs, field=field)[0]
+
+    def snap_many(
+        self, lons: Any, lats: Any, *, crs: str = "wgs84", field: str = "location"
+    ) -> list[Snap]:
+        """Snap many places at once (vectorised nearest-edge query)."""
+        check_crs(crs)
+        checked = [
+            self.check_lonlat(lon, lat, field=field) for lon, lat in zip(lons, lats, strict=True)
+        ]
+        if not checked:
+            return []
+        lon_arr = np.array([c[0] for c in checked])
+        lat_arr = np.array([c[1] for c in checked])
+        if crs == "gcj02":
+            lon_arr, lat_arr = gcj02_to_wgs84(lon_arr, lat_arr)
+        x, y = self._to_xy(lon_arr, lat_arr)
+        points = shapely.points(x, y)
+        point_idx, edge_idx = self._tree.query_nearest(points, all_matches=False)
+        nearest = np.empty(len(points), dtype=np.int64)
+        nearest[point_idx] = edge_idx
+        lines = self._edge_lines[nearest]
+        distance_m = shapely.distance(points, lines)
+        along_m = shapely.line_locate_point(lines, points)
+        on_road = shapely.line_interpolate_point(lines, along_m)
+        line_len = shapely.length(lines)
+        snaps = []
+        for i, edge in enumerate(nearest):
+            if distance_m[i] > self.max_snap_m:
+                raise InputError(
+                    field,
+                    [float(lons[i]), float(lats[i])],
+                    f"{distance_m[i]:.0f} m from the nearest road, more than "
+                    f"{self.max_snap_m:.0f} m: outside the road network ({self.covered_area()})",
+                )
+            fraction = float(along_m[i] / line_len[i]) if line_len[i] > 0 else 0.0
+            snaps.append(self._make_snap(int(edge), fraction, on_road[i], float(distance_m[i])))
+        return snaps
+
+    def _make_snap(self, edge: int, fraction: float, point: Any, distance_m: float) -> Snap:
+        twin = int(self.network.twin_edge[edge])
+        if 0 <= twin < edge:
+            edge, twin, fraction = twin, edge, 1.0 - fraction
+        lon, lat = self._to_lonlat(shapely.get_x(point), shapely.get_y(point))
+        return Snap(edge, min(max(fraction, 0.0), 1.0), twin, lon, lat, distance_m)
+
+    def node_snap(self, node: int) -> Snap:
+        """A snap exactly at node ``node`` (start of one of its outgoing edges)."""
+        net = self.network
+        edge = int(net.indptr[node])
+        if edge == int(net.indptr[node + 1]):
+            raise InputError("node", node, "has no outgoing edge")
+        return Snap(edge, 0.0, -1, float(net.node_lon[node]), float(net.node_lat[node]), 0.0)
+
+    # ----------------------------------------------------------------- travel times
+    def _exits(self, snap: Snap, band_idx: int) -> list[tuple[int, float]]:
+        """(node, cost) pairs a vehicle at ``snap`` can reach first."""
+        net, w = self.network, self.network.travel_s[band_idx]
+        exits = [(int(net.head[snap.edge]), (1.0 - snap.fraction) * w[snap.edge])]
+        if snap.twin >= 0:
+            exits.append((int(net.head[snap.twin]), snap.fraction * w[snap.twin]))
+        return exits
+
+    def _entries(self, snap: Snap, band_idx: int) -> list[tuple[int, float]]:
+        """(node, cost) pairs from which ``snap`` is reached, with the remaining cost."""
+        net, w = self.network, self.network.travel_s[band_idx]
+        entries = [(int(net.tail[snap.edge]), snap.fraction * w[snap.edge])]
+        if snap.twin >= 0:
+            entries.append((int(net.tail[snap.twin]), (1.0 - snap.fraction) * w[snap.twin]))
+        return entries
+
+    def _direct_s(self, origin: Snap, dest: Snap, band_idx: int) -> float:
+        """Travel time without leaving the shared edge, or inf."""
+        if origin.edge != dest.edge:
+            return math.inf
+        w = self.network.travel_s[band_idx]
+        if dest.fraction >= origin.fraction:
+            return (dest.fraction - origin.fraction) * w[origin.edge]
+        if origin.twin >= 0:
+            return (origin.fraction - dest.fraction) * w[origin.twin]
+        return math.inf
+
+    def _search(
+        self,
+        seeds: list[tuple[int, float]],
+        band_idx: int,
+        *,
+        backward: bool,
+        max_s: float,
+        targets: IntArray | None,
+    ) -> tuple[FloatArray, IntArray]:
+        net = self.network
+        nodes = np.array([s[0] for s in seeds], dtype=np.int64)
+        costs = np.array([s[1] for s in seeds], dtype=np.float64)
+        if backward:
+            return dijkstra(
+                net.reverse_indptr,
+                self._reverse_adj_node,
+                self._reverse_weight[band_idx],
+                net.reverse_order,
+                nodes,
+                costs,
+                max_cost=max_s,
+                targets=targets,
+            )
+        return dijkstra(
+            net.indptr,
+            net.head,
+            net.travel_s[band_idx],
+            self._forward_edge,
+            nodes,
+            costs,
+            max_cost=max_s,
+            targets=targets,
+        )
+
+    def _band(self, band: str) -> int:
+        if band not in self.network.bands:
+            raise InputError("band", band, f"must be one of {', '.join(self.network.bands)}")
+        return self.network.band_index(band)
+
+    def travel_times_to(
+        self,
+        target: Snap,
+        sources: Sequence[Snap] | SnapSet,
+        *,
+        band: str,
+        max_s: float = math.inf,
+    ) -> FloatArray:
+        """Many-to-one: travel time from each source to ``target`` (inf beyond ``max_s``)."""
+        return self._one_side(target, sources, band=band, max_s=max_s, backward=True)
+
+    def travel_times_from(
+        self,
+        source: Snap,
+        targets: Sequence[Snap] | SnapSet,
+        *,
+        band: str,
+        max_s: float = math.inf,
+    ) -> FloatArray:
+        """One-to-many: travel time from ``source`` to each target (inf beyond ``max_s``)."""
+        return self._one_side(source, targets, band=band, max_s=max_s, backward=False)
+
+    def _one_side(
+        self,
+        anchor: Snap,
+        others: Sequence[Snap] | SnapSet,
+        *,
+        band: str,
+        max_s: float,
+        backward: bool,
+    ) -> FloatArray:
+        band_idx = self._band(band)
+        if not max_s >= 0:
+            raise InputError("max_s", max_s, "must be a non-negative number of seconds")
+        group = others if isinstance(others, SnapSet) else SnapSet.of(others)
+        net, w = self.network, self.network.travel_s[band_idx]
+        has_twin = group.twin >= 0
+        twin = np.where(has_twin, group.twin, 0)
+        if backward:  # others are origins: they leave by an edge's head
+            seeds = self._entries(anchor, band_idx)
+            ends = (net.head[group.edge], net.head[twin])
+            end_costs = ((1.0 - group.fraction) * w[group.edge], group.fraction * w[twin])
+        else:  # others are destinations: they are entered from an edge's tail
+            seeds = self._exits(anchor, band_idx)
+            ends = (net.tail[group.edge], net.tail[twin])
+            end_costs = (group.fraction * w[group.edge], (1.0 - group.fraction) * w[twin])
+        targets = np.concatenate((ends[0], ends[1][has_twin]))
+        dist, _ = self._search(seeds, band_idx, backward=backward, max_s=max_s, targets=targets)
+        best = np.minimum(
+            end_costs[0] + dist[ends[0]],
+            np.where(has_twin, end_costs[1] + dist[ends[1]], math.inf),
+        )
+        same_edge = np.flatnonzero(group.edge == anchor.edge)
+        for i in same_edge:
+            other = group.snap(int(i))
+            pair = (other, anchor) if backward else (anchor, other)
+            best[i] = min(best[i], self._direct_s(*pair, band_idx))
+        best[best > max_s] = math.inf
+        return best
+
+    def node_travel_times(
+        self, node: int, *, band: str, max_s: float = math.inf, backward: bool = False
+    ) -> FloatArray:
+        """Node-to-all-nodes times (to ``node`` when ``backward``); inf where unreached."""
+        dist, _ = self._search(
+            [(node, 0.0)], self._band(band), backward=backward, max_s=max_s, targets=None
+        )
+        return dist
+
+    # ----------------------------------------------------------------- paths
+    def route(self, origin: Snap, dest: Snap, *, band: str) -> Route:
+        """Fastest path from ``origin`` to ``dest`` with its road geometry."""
+        band_idx = self._band(band)
+        w = self.network.travel_s[band_idx]
+        direct_s = self._direct_s(origin, dest, band_idx)
+        entries = self._entries(dest, band_idx)
+        dist, pred = self._search(
+            self._exits(origin, band_idx),
+            band_idx,
+            backward=False,
+            max_s=math.inf,
+            targets=np.array([node for node, _ in entries], dtype=np.int64),
+        )
+        via_s, entry_node = min((dist[node] + cost, node) for node, cost in entries)
+        if direct_s <= via_s:
+            edge = origin.edge if dest.fraction >= origin.fraction else origin.twin
+            start, end = (
+                (origin.fraction, dest.fraction)
+                if edge == origin.edge
+                else (1.0 - origin.fraction, 1.0 - dest.fraction)
+            )
+            return self._assemble([(edge, start, end)], direct_s)
+        if not math.isfinite(via_s):
+            raise InputError("dest", [dest.lon, dest.lat], "is not reachable from the origin")
+        middle: list[int] = []
+        node = entry_node
+        while pred[node] >= 0:
+            middle.append(int(pred[node]))
+            node = int(self.network.tail[pred[node]])
+        middle.reverse()
+        exit_edge, exit_start = (
+            (origin.edge, origin.fraction)
+            if node == int(self.network.head[origin.edge])
+            and math.isclose((1.0 - origin.fraction) * w[origin.edge], dist[node])
+            else (origin.twin, 1.0 - origin.fraction)
+        )
+        entry_edge, entry_end = (
+            (dest.edge, dest.fraction)
+            if entry_node == int(self.network.tail[dest.edge])
+            and math.isclose(dist[entry_node] + dest.fraction * w[dest.edge], via_s)
+            else (dest.twin, 1.0 - dest.fraction)
+        )
+        pieces = [
+            (exit_edge, exit_start, 1.0),
+            *[(e, 0.0, 1.0) for e in middle],
+            (entry_edge, 0.0, entry_end),
+        ]
+        return self._assemble(pieces, via_s)
+
+    def _assemble(self, pieces: list[tuple[int, float, float]], travel_s: float) -> Route:
+        coords: list[list[float]] = []
+        length_m = 0.0
+        for edge, start, end in pieces:
+            line = self._edge_lines[edge]
+            total = shapely.length(line)
+            part = shapely.ops.substring(line, start * total, end * total)
+            length_m += (end - start) * float(self.network.length_m[edge])
+            xs, ys = shapely.get_coordinates(part).T
+            for x, y in zip(xs, ys, strict=True):
+                lon, lat = self._to_lonlat(x, y)
+                point = [round(lon, 7), round(lat, 7)]
+                if not coords or coords[-1] != point:
+                    coords.append(point)
+        if len(coords) == 1:
+            coords.append(coords[0])
+        return Route(
+            travel_s=float(travel_s),
+            length_m=length_m,
+            geometry={"type": "LineString", "coordinates": coords},
+        )
+
+    @cached_property
+    def motorway_codes(self) -> frozenset[int]:
+        return frozenset(
+            i for i, name in enumerate(self.network.highway_classes) if name.startswith("motorway")
+        )
+
+    def edge_highway(self, snap: Snap) -> str:
+        return self.network.edge_highway(snap.edge)

@@ -1,0 +1,1 @@
+"""Command line of rescue-dispatch: ``rescue <command> ...`` (see README)."""

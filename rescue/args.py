@@ -1,0 +1,18 @@
+"""Parsing of command-line values shared by the subcommands."""
+
+from __future__ import annotations
+
+from geo.errors import InputError
+
+
+def lonlat(text: str, *, field: str) -> tuple[float, float]:
+    """``"LON,LAT"`` -> (lon, lat) floats; range checks happen when the point is snapped."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise InputError(field, text, "expected LON,LAT (two numbers separated by a comma)")
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise InputError(
+            field, text, "expected LON,LAT (two numbers separated by a comma)"
+        ) from None

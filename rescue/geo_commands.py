@@ -1,0 +1,65 @@
+"""``rescue graph info``, ``rescue route``, ``rescue zone``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from geo.coords import CRS_NAMES
+from geo.network import load_network
+from geo.places import load_geo
+from rescue.args import lonlat
+
+
+def _graph_info(args: argparse.Namespace) -> dict[str, Any]:
+    network = load_network(args.osm)
+    return {
+        "nodes": network.node_count,
+        "edges": network.edge_count,
+        "bbox": network.bbox(),
+        "source": network.meta["source"],
+        "built_at": network.meta["built_at"],
+        "bands": list(network.bands),
+        "build_report": network.meta["build_report"],
+    }
+
+
+def _route(args: argparse.Namespace) -> dict[str, Any]:
+    geo = load_geo(args.osm)
+    origin = geo.router.snap(*lonlat(args.origin, field="--from"), crs=args.crs, field="--from")
+    dest = geo.router.snap(*lonlat(args.dest, field="--to"), crs=args.crs, field="--to")
+    band = geo.band_at(args.at)
+    route = geo.router.route(origin, dest, band=band)
+    return {
+        "travel_s": round(route.travel_s, 1),
+        "length_m": round(route.length_m, 1),
+        "band": band,
+        "geometry": route.geometry,
+    }
+
+
+def _zone(args: argparse.Namespace) -> dict[str, Any]:
+    geo = load_geo(args.osm)
+    return geo.locate(*lonlat(args.point, field="point"), crs=args.crs, field="point").to_json()
+
+
+def register(subparsers: Any) -> None:
+    graph = subparsers.add_parser("graph", help="the compiled road network")
+    graph_sub = graph.add_subparsers(dest="graph_command", required=True)
+    info = graph_sub.add_parser("info", help="size, extent and source of the network")
+    info.add_argument("--osm", help="OSM file (default data/osm/beijing.osm.bz2)")
+    info.set_defaults(handler=_graph_info)
+
+    route = subparsers.add_parser("route", help="fastest road route between two points")
+    route.add_argument("--from", dest="origin", required=True, metavar="LON,LAT")
+    route.add_argument("--to", dest="dest", required=True, metavar="LON,LAT")
+    route.add_argument("--crs", choices=CRS_NAMES, default="wgs84")
+    route.add_argument("--at", default="12:00", metavar="HH:MM", help="clock time (default 12:00)")
+    route.add_argument("--osm", help="OSM file (default data/osm/beijing.osm.bz2)")
+    route.set_defaults(handler=_route)
+
+    zone = subparsers.add_parser("zone", help="ring zone and highway flag of a point")
+    zone.add_argument("point", metavar="LON,LAT")
+    zone.add_argument("--crs", choices=CRS_NAMES, default="wgs84")
+    zone.add_argument("--osm", help="OSM file (default data/osm/beijing.osm.bz2)")
+    zone.set_defaults(handler=_zone)
