@@ -1,0 +1,133 @@
+"""Parse and validate a call's intake (SERVICE_RULES §2) from JSON.
+
+Every error is an :class:`InputError` naming the field path (``caller.phone``) and value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any
+
+from geo.coords import to_wgs84
+from geo.errors import InputError
+from optimizer.model import Caller, Intake, LonLat, Vehicle
+from optimizer.rules import Rules
+from optimizer.triage import required_kind
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
+GENDERS = ("male", "female")
+
+
+def _text(data: dict[str, Any], key: str, *, path: str, required: bool, max_len: int = 500) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise InputError(path, value, "is required")
+        return ""
+    if not isinstance(value, str):
+        raise InputError(path, value, "must be text")
+    if len(value) > max_len:
+        raise InputError(path, value[:40] + "...", f"is longer than {max_len} characters")
+    return value.strip()
+
+
+def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise InputError(key, value, "must be an object")
+    return value
+
+
+def _bool(data: dict[str, Any], key: str, *, default: bool | None) -> bool | None:
+    value = data.get(key, default)
+    if value is not None and not isinstance(value, bool):
+        raise InputError(key, value, "must be true or false")
+    return value
+
+
+def parse_lonlat(value: Any, *, field: str, crs: str = "wgs84") -> LonLat:
+    """``[lon, lat]`` (list, tuple or ``{"lon", "lat"}``) in ``crs`` -> WGS-84 tuple."""
+    if isinstance(value, dict) and {"lon", "lat"} <= set(value):
+        value = [value["lon"], value["lat"]]
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise InputError(field, value, "expected [lon, lat]")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        raise InputError(field, value, "expected two numbers [lon, lat]")
+    if not all(math.isfinite(v) for v in value):
+        raise InputError(field, value, "coordinates must be finite numbers")
+    return to_wgs84(value[0], value[1], crs)
+
+
+def parse_time_s(value: Any, *, field: str) -> float:
+    """Epoch seconds from a number or an ISO 8601 text with a UTC offset."""
+    if isinstance(value, bool):
+        raise InputError(field, value, "expected epoch seconds or an ISO 8601 time")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise InputError(field, value, "expected an ISO 8601 time like 2026-11-29T18:00:00+08:00") from None
+        if parsed.tzinfo is None:
+            raise InputError(field, value, "needs a UTC offset, e.g. +08:00")
+        seconds = parsed.timestamp()
+    else:
+        raise InputError(field, value, "expected epoch seconds or an ISO 8601 time")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InputError(field, value, "must be a non-negative time")
+    return seconds
+
+
+def parse_intake(data: Any, rules: Rules) -> Intake:
+    """Validate a call's fields; raise :class:`InputError` on the first bad one."""
+    if not isinstance(data, dict):
+        raise InputError("job", type(data).__name__, "must be a JSON object")
+    crs = data.get("crs", "wgs84")
+    caller = _object(data, "caller")
+    vehicle = _object(data, "vehicle")
+    phone = _text(caller, "phone", path="caller.phone", required=True, max_len=20)
+    if not _PHONE.match(phone):
+        raise InputError("caller.phone", phone, "expected digits, spaces or dashes, 5-20 long")
+    gender = _text(caller, "gender", path="caller.gender", required=False) or None
+    if gender is not None and gender not in GENDERS:
+        raise InputError("caller.gender", gender, f"one of {', '.join(GENDERS)}, or leave it out")
+    member = _bool(data, "member", default=None)
+    if member is None:
+        raise InputError("member", data.get("member"), "is required (true or false)")
+    member_card = _text(data, "member_card", path="member_card", required=member, max_len=40) or None
+    if "location" not in data:
+        raise InputError("location", None, "is required: [lon, lat] of the car")
+    tow_to = data.get("tow_destination")
+    fault = _text(data, "fault_category", path="fault_category", required=True, max_len=40)
+    required_kind(fault, rules)  # validates the category
+    insurer = _text(data, "insurer", path="insurer", required=False, max_len=40) or None
+    if insurer is not None and insurer not in rules.insurers:
+        raise InputError("insurer", insurer, f"unknown; one of {', '.join(rules.insurers)}")
+    return Intake(
+        caller=Caller(
+            name=_text(caller, "name", path="caller.name", required=True, max_len=60),
+            phone=phone,
+            gender=gender,
+        ),
+        vehicle=Vehicle(
+            plate=_text(vehicle, "plate", path="vehicle.plate", required=True, max_len=20),
+            model=_text(vehicle, "model", path="vehicle.model", required=False, max_len=60),
+            colour=_text(vehicle, "colour", path="vehicle.colour", required=False, max_len=30),
+        ),
+        member=member,
+        member_card=member_card,
+        location=parse_lonlat(data["location"], field="location", crs=crs),
+        landmarks=_text(data, "landmarks", path="landmarks", required=False),
+        on_highway_reported=_bool(data, "on_highway", default=None),
+        fault_symptoms=_text(data, "fault_symptoms", path="fault_symptoms", required=False),
+        fault_category=fault,
+        customer_need=_text(data, "customer_need", path="customer_need", required=False),
+        tow_destination=None if tow_to is None else parse_lonlat(tow_to, field="tow_destination", crs=crs),
+        tow_destination_name=_text(data, "tow_destination_name", path="tow_destination_name", required=False),
+        accident=bool(_bool(data, "accident", default=False)),
+        insurer=insurer,
+        customer_details=_text(data, "customer_details", path="customer_details", required=False),
+    )

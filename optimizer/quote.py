@@ -1,0 +1,168 @@
+"""Fee quote before dispatch (SERVICE_RULES §5), with line items and the caller script.
+
+Members: on-site rescue free; towing free for the first 15 road km, 8 yuan per km beyond.
+Non-members: call-out 100 yuan inside the 5th ring, 300 outside; towing 15 yuan per km.
+Anyone: highway and bridge tolls at cost; a surcharge outside the service area (6th ring).
+Non-members are offered membership (380 yuan, applies at once) with the price it would give.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from geo.zones import Zone
+from optimizer.rules import Fees, Rules
+
+
+@dataclass(frozen=True)
+class LineItem:
+    code: str
+    label: str
+    fee_yuan: float
+
+
+@dataclass(frozen=True)
+class Quote:
+    items: list[LineItem]
+    total_yuan: float
+    zone: Zone
+    tow_km: float | None
+    billed_tow_km: int | None
+    on_highway: bool
+    member: bool
+    join_offer: dict[str, float] | None
+    notices: list[str] = field(default_factory=list)
+    script_zh: str = ""
+    script_en: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["tow_km"] = None if self.tow_km is None else round(self.tow_km, 2)
+        return out
+
+
+def billed_km(tow_m: float, fees: Fees) -> int:
+    """Road km billed for a tow: whole km started (``tow_km_rounding = "ceil"``) or rounded."""
+    km = tow_m / 1000.0
+    return math.ceil(km - 1e-9) if fees.tow_km_rounding == "ceil" else round(km)
+
+
+def _member_items(fees: Fees, tow_km: int | None) -> list[LineItem]:
+    items = [LineItem("on_site_service", "On-site rescue and troubleshooting (member)", fees.member_on_site_yuan)]
+    if tow_km is not None:
+        free_km = min(tow_km, fees.member_free_tow_km)
+        items.append(LineItem("tow_free_km", f"Towing, first {fees.member_free_tow_km:g} km free ({free_km:g} km)", 0.0))
+        extra_km = max(0, tow_km - fees.member_free_tow_km)
+        if extra_km:
+            items.append(LineItem(
+                "tow_extra_km",
+                f"Towing beyond {fees.member_free_tow_km:g} km: {extra_km:g} km x {fees.member_tow_per_km_yuan:g} yuan",
+                extra_km * fees.member_tow_per_km_yuan,
+            ))
+    return items
+
+
+def _non_member_items(fees: Fees, zone: Zone, tow_km: int | None) -> list[LineItem]:
+    inside = zone == "inside_5th_ring"
+    callout = fees.non_member_callout_inside_5th_yuan if inside else fees.non_member_callout_outside_5th_yuan
+    where = "inside" if inside else "outside"
+    items = [LineItem("callout", f"Emergency call-out fee, {where} the 5th Ring Road", callout)]
+    if tow_km is not None:
+        items.append(LineItem(
+            "tow_km", f"Towing: {tow_km:g} km x {fees.non_member_tow_per_km_yuan:g} yuan",
+            tow_km * fees.non_member_tow_per_km_yuan,
+        ))
+    return items
+
+
+def _common_items(fees: Fees, zone: Zone, on_highway: bool) -> list[LineItem]:
+    items = []
+    if zone == "outside_6th_ring":
+        items.append(LineItem("suburban_surcharge", "Suburban service outside the service area", fees.suburban_surcharge_yuan))
+    if on_highway:
+        items.append(LineItem("tolls", "Highway and bridge tolls on the way: paid by the customer at cost", 0.0))
+    return items
+
+
+def _total(items: list[LineItem]) -> float:
+    return float(sum(item.fee_yuan for item in items))
+
+
+def _scripts(quote_total: float, *, member: bool, tow_km: int | None, fees: Fees,
+             on_highway: bool, join_offer: dict[str, float] | None) -> tuple[str, str]:
+    zh, en = [], []
+    if member:
+        zh.append("您是会员，现场救援和故障排除免费")
+        en.append("As a member, on-site rescue and troubleshooting are free")
+        if tow_km is not None:
+            zh.append(f"拖车{fees.member_free_tow_km:g}公里内免费，超出部分每公里{fees.member_tow_per_km_yuan:g}元，"
+                      f"本次拖车约{tow_km}公里")
+            en.append(f"towing is free for the first {fees.member_free_tow_km:g} km and "
+                      f"{fees.member_tow_per_km_yuan:g} yuan per km beyond; this tow is about {tow_km} km")
+    else:
+        zh.append("我们也为非会员提供紧急救援服务")
+        en.append("We also serve non-members")
+        if tow_km is not None:
+            zh.append(f"本次拖车约{tow_km}公里")
+            en.append(f"this tow is about {tow_km} km")
+    zh.append(f"费用合计{quote_total:g}元")
+    en.append(f"the total is {quote_total:g} yuan")
+    if on_highway:
+        zh.append("高速费、过桥费由您承担")
+        en.append("highway and bridge tolls are paid by you at cost")
+    if join_offer:
+        zh.append(f"您可以现场办理入会，年费{fees.membership_yuan:g}元，入会后即刻享受会员待遇，"
+                  f"本次服务费用为{join_offer['member_total_yuan']:g}元")
+        en.append(f"you can join now for {fees.membership_yuan:g} yuan a year, effective at once, "
+                  f"and this service would then cost {join_offer['member_total_yuan']:g} yuan")
+    return "，".join(zh) + "。", "; ".join(en) + "."
+
+
+def make_quote(
+    *, member: bool, zone: Zone, on_highway: bool, tow_m: float | None, rules: Rules,
+    accident: bool = False, insurer: str | None = None,
+) -> Quote:
+    """The fee quote for a call.
+
+    Parameters
+    ----------
+    member
+        Member card holder (or joining now).
+    zone, on_highway
+        Where the car is (:class:`geo.places.Placement`).
+    tow_m
+        Road metres from the breakdown to the tow destination, or None when no tow.
+    accident, insurer
+        An insurance accident adds the insurer's claim line as a notice (§6).
+    """
+    fees = rules.fees
+    tow_km = None if tow_m is None else billed_km(tow_m, fees)
+    own = _member_items(fees, tow_km) if member else _non_member_items(fees, zone, tow_km)
+    items = own + _common_items(fees, zone, on_highway)
+    total = _total(items)
+    join_offer = None
+    if not member:
+        member_total = _total(_member_items(fees, tow_km) + _common_items(fees, zone, on_highway))
+        join_offer = {
+            "membership_yuan": fees.membership_yuan,
+            "member_total_yuan": member_total,
+            "total_if_joining_yuan": fees.membership_yuan + member_total,
+            "saving_today_yuan": total - (fees.membership_yuan + member_total),
+        }
+    notices = []
+    if on_highway:
+        notices.append("On a highway: tolls are the customer's, at cost (SERVICE_RULES §5).")
+    if accident:
+        line = rules.insurers.get(insurer or "")
+        claim = f" {line.name_en} claims line {line.phone}." if line else ""
+        notices.append("Accident: report to the traffic police and the insurer; the insurer must "
+                       "tow a car that cannot be driven, some free of charge (§6)." + claim)
+    script_zh, script_en = _scripts(total, member=member, tow_km=tow_km, fees=fees,
+                                    on_highway=on_highway, join_offer=join_offer)
+    return Quote(
+        items=items, total_yuan=total, zone=zone, tow_km=None if tow_m is None else tow_m / 1000.0,
+        billed_tow_km=tow_km, on_highway=on_highway, member=member, join_offer=join_offer,
+        notices=notices, script_zh=script_zh, script_en=script_en,
+    )

@@ -1,0 +1,87 @@
+"""The business rules of config/rules.toml as typed values (SERVICE_RULES.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from geo.config import load_rules
+
+TruckKind = Literal["service", "flatbed"]
+TRUCK_KINDS: tuple[TruckKind, ...] = ("service", "flatbed")
+
+
+@dataclass(frozen=True)
+class Fees:
+    """SERVICE_RULES §5, in yuan."""
+
+    membership_yuan: float
+    member_on_site_yuan: float
+    member_free_tow_km: float
+    member_tow_per_km_yuan: float
+    non_member_callout_inside_5th_yuan: float
+    non_member_callout_outside_5th_yuan: float
+    non_member_tow_per_km_yuan: float
+    suburban_surcharge_yuan: float
+    tow_km_rounding: str
+
+
+@dataclass(frozen=True)
+class Insurer:
+    key: str
+    name_zh: str
+    name_en: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything :mod:`optimizer` needs from the rule file."""
+
+    promise_s: float
+    at_risk_margin_s: float
+    prep_s: float
+    on_site_service_s: float
+    tow_load_s: float
+    tow_unload_s: float
+    fault_kinds: dict[str, TruckKind]
+    flatbed_can_service: bool
+    fees: Fees
+    insurers: dict[str, Insurer]
+    scripts: dict[str, str]
+
+    @classmethod
+    def from_toml(cls, raw: dict[str, Any]) -> Rules:
+        triage = raw["triage"]
+        fault_kinds: dict[str, TruckKind] = {
+            **{fault: "service" for fault in triage["service"]},
+            **{fault: "flatbed" for fault in triage["flatbed"]},
+        }
+        dispatch = raw["dispatch"]
+        return cls(
+            promise_s=float(raw["promise"]["arrival_min"]) * 60.0,
+            at_risk_margin_s=float(raw["promise"]["at_risk_margin_min"]) * 60.0,
+            prep_s=float(dispatch["prep_s"]),
+            on_site_service_s=float(dispatch["on_site_service_s"]),
+            tow_load_s=float(dispatch["tow_load_s"]),
+            tow_unload_s=float(dispatch["tow_unload_s"]),
+            fault_kinds=fault_kinds,
+            flatbed_can_service=bool(triage["flatbed_can_service"]),
+            fees=Fees(**{
+                k: v if isinstance(v, str) else float(v) for k, v in raw["fees"].items()
+            }),
+            insurers={
+                key: Insurer(key, v["name_zh"], v["name_en"], v["phone"])
+                for key, v in raw["insurers"].items()
+            },
+            scripts=dict(raw["scripts"]),
+        )
+
+    @property
+    def fault_categories(self) -> tuple[str, ...]:
+        return tuple(self.fault_kinds)
+
+
+def load_business_rules(raw: dict[str, Any] | None = None) -> Rules:
+    """The rules in force (``config/rules.toml`` or ``$RESCUE_RULES``)."""
+    return Rules.from_toml(raw or load_rules())

@@ -1,0 +1,55 @@
+"""When will a truck be free, and where? Its remaining work, leg by leg.
+
+A truck's queue is walked in order from where it is now: the rest of the current job
+(travel to the scene, time on scene, a tow under way to its delivery) and then every
+queued job. The result also gives the predicted arrival at each queued job, for
+promise tracking. Computed when a truck's work changes, not per assignment query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from geo.places import Geo
+from geo.router import Snap
+from optimizer.model import Job, JobState, Truck
+from optimizer.rules import Rules
+
+
+@dataclass(frozen=True)
+class TruckPlan:
+    """``free_at_s``: when the truck has finished all its work; ``free_snap``: where."""
+
+    free_at_s: float
+    free_snap: Snap
+    arrivals_s: dict[str, float] = field(default_factory=dict)
+    """Predicted arrival at the scene of each queued job not yet reached."""
+
+
+def _travel_s(geo: Geo, origin: Snap, dest: Snap, band: str) -> float:
+    return float(geo.router.travel_times_from(origin, [dest], band=band)[0])
+
+
+def plan_truck(
+    truck: Truck, position: Snap, jobs: Mapping[str, Job], *, now_s: float, band: str, rules: Rules, geo: Geo
+) -> TruckPlan:
+    """Walk ``truck.queue`` from ``position`` at ``now_s``; see the module docstring."""
+    clock_s, here = now_s, position
+    arrivals: dict[str, float] = {}
+    for job_id in truck.queue:
+        job = jobs[job_id]
+        if job.state in (JobState.ASSIGNED, JobState.EN_ROUTE):
+            clock_s += _travel_s(geo, here, job.snap, band)
+            here = job.snap
+            arrivals[job.id] = clock_s
+            clock_s += rules.tow_load_s if job.needs_tow else rules.on_site_service_s
+        elif job.state == JobState.ON_SCENE:
+            planned_s = rules.tow_load_s if job.needs_tow else rules.on_site_service_s
+            clock_s += max(0.0, planned_s - (now_s - job.state_since_s()))
+        if job.needs_tow and job.destination_snap is not None and job.state in (
+            JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING
+        ):
+            clock_s += _travel_s(geo, here, job.destination_snap, band) + rules.tow_unload_s
+            here = job.destination_snap
+    return TruckPlan(free_at_s=clock_s, free_snap=here, arrivals_s=arrivals)
