@@ -49,7 +49,9 @@ class FleetView:
             free_snaps=SnapSet.of([r[3] for r in rows]),
         )
 
-    def suitable(self, required_kind: TruckKind, *, flatbed_can_service: bool) -> npt.NDArray[np.bool_]:
+    def suitable(
+        self, required_kind: TruckKind, *, flatbed_can_service: bool
+    ) -> npt.NDArray[np.bool_]:
         """Skills (§3): a service vehicle never tows; a flatbed may also do on-site service."""
         if required_kind == "flatbed":
             return self.is_flatbed.copy()
@@ -98,7 +100,13 @@ def promise_status(arrival_s: float, deadline_s: float, rules: Rules) -> Promise
 
 
 def _reason(
-    *, now_s: float, deadline_s: float, wait_s: float, travel_s: float, free_flow_s: float, rules: Rules
+    *,
+    now_s: float,
+    deadline_s: float,
+    wait_s: float,
+    travel_s: float,
+    free_flow_s: float,
+    rules: Rules,
 ) -> Reason:
     """Why a truck will not keep the promise: the first cause whose removal would keep it."""
     keep_by_s = deadline_s - rules.at_risk_margin_s
@@ -109,7 +117,9 @@ def _reason(
     return "distance"
 
 
-def caller_script(status: PromiseStatus, reason: Reason | None, eta_s: float, rules: Rules) -> tuple[str, str]:
+def caller_script(
+    status: PromiseStatus, reason: Reason | None, eta_s: float, rules: Rules
+) -> tuple[str, str]:
     """The sentence to tell the caller (SERVICE_RULES §1), Chinese and English."""
     key = "on_time" if status == "on_time" else (reason or "distance")
     minutes = math.ceil(eta_s / 60.0) if math.isfinite(eta_s) else 0
@@ -151,12 +161,25 @@ def rank_trucks(
     for i, status in zip(order, statuses, strict=True):
         reason = None
         if status != "on_time" and free_flow_s is not None:
-            reason = _reason(now_s=now_s, deadline_s=deadline_s, wait_s=float(wait_s[i]),
-                             travel_s=float(travel_s[i]), free_flow_s=float(free_flow_s[i]), rules=rules)
-        candidates.append(Candidate(
-            truck=view.truck_ids[i], kind=view.kinds[i], eta_s=float(eta_s[i]), wait_s=float(wait_s[i]),
-            travel_s=float(travel_s[i]), status=status, reason=reason,
-        ))
+            reason = _reason(
+                now_s=now_s,
+                deadline_s=deadline_s,
+                wait_s=float(wait_s[i]),
+                travel_s=float(travel_s[i]),
+                free_flow_s=float(free_flow_s[i]),
+                rules=rules,
+            )
+        candidates.append(
+            Candidate(
+                truck=view.truck_ids[i],
+                kind=view.kinds[i],
+                eta_s=float(eta_s[i]),
+                wait_s=float(wait_s[i]),
+                travel_s=float(travel_s[i]),
+                status=status,
+                reason=reason,
+            )
+        )
     best = candidates[0]
     zh, en = caller_script(best.status, best.reason, best.eta_s, rules)
     return Proposal(best, candidates, best.status, best.reason, deadline_s, band, zh, en)

@@ -8,7 +8,6 @@ broadcasting belong to ``webmap.center``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from geo.errors import InputError
@@ -16,11 +15,19 @@ from geo.places import Geo
 from geo.router import Snap
 from optimizer.assign import FleetView, Proposal, rank_trucks
 from optimizer.clock import beijing_time
-from optimizer.intake import parse_intake, parse_lonlat, parse_time_s
-from optimizer.model import ON_TRUCK_STATES, Job, JobState, LonLat, Truck, TruckState
+from optimizer.intake import parse_intake, parse_lonlat
+from optimizer.model import (
+    ON_TRUCK_STATES,
+    Job,
+    JobState,
+    LonLat,
+    Truck,
+    TruckState,
+    parse_job_state,
+)
 from optimizer.quote import Quote, make_quote
 from optimizer.rules import TRUCK_KINDS, Rules
-from optimizer.shops import Shops
+from optimizer.shops import Shops, TowDestination, choose_tow_destination
 from optimizer.triage import required_kind
 from optimizer.workload import TruckPlan, plan_truck
 
@@ -31,15 +38,6 @@ _TRUCK_STATE_FOR_JOB = {
     JobState.ON_SCENE: TruckState.ON_SCENE,
     JobState.TOWING: TruckState.TOWING,
 }
-
-
-@dataclass(frozen=True)
-class TowDestination:
-    lonlat: LonLat
-    name: str
-    snap: Snap
-    tow_m: float
-    """Road metres from the breakdown."""
 
 
 class DispatchBoard:
@@ -79,8 +77,15 @@ class DispatchBoard:
         plan = self._plans.get(truck_id)
         if plan is None:
             truck = self.trucks[truck_id]
-            plan = plan_truck(truck, self._truck_snaps[truck_id], self.jobs, now_s=now_s,
-                              band=self.band_at(now_s), rules=self.rules, geo=self.geo)
+            plan = plan_truck(
+                truck,
+                self._truck_snaps[truck_id],
+                self.jobs,
+                now_s=now_s,
+                band=self.band_at(now_s),
+                rules=self.rules,
+                geo=self.geo,
+            )
             self._plans[truck_id] = plan
         return plan
 
@@ -107,7 +112,9 @@ class DispatchBoard:
             raise InputError("truck.id", truck.id, "already exists")
         if truck.kind not in TRUCK_KINDS:
             raise InputError("truck.kind", truck.kind, f"one of {', '.join(TRUCK_KINDS)}")
-        self._truck_snaps[truck.id] = self.geo.router.snap(*truck.position, field=f"truck {truck.id} position")
+        self._truck_snaps[truck.id] = self.geo.router.snap(
+            *truck.position, field=f"truck {truck.id} position"
+        )
         self.trucks[truck.id] = truck
         self._changed(truck.id)
 
@@ -123,7 +130,9 @@ class DispatchBoard:
     def set_on_duty(self, truck_id: str, on_duty: bool) -> None:
         truck = self.truck(truck_id)
         if not on_duty and truck.queue:
-            raise InputError("on_duty", on_duty, f"truck {truck_id} still has work: {', '.join(truck.queue)}")
+            raise InputError(
+                "on_duty", on_duty, f"truck {truck_id} still has work: {', '.join(truck.queue)}"
+            )
         truck.state = TruckState.IDLE if on_duty else TruckState.OFF_DUTY
         self._changed(truck_id)
 
@@ -133,12 +142,18 @@ class DispatchBoard:
         if job_id in self.jobs:
             raise InputError("job_id", job_id, "already exists")
         intake = parse_intake(data, self.rules)
-        created_s = parse_time_s(data.get("created_at", now_s), field="created_at")
+        created_s = now_s if intake.created_at_s is None else intake.created_at_s
         placement = self.geo.placement(self.geo.router.snap(*intake.location, field="location"))
-        kind = required_kind(intake.fault_category, self.rules, tow_requested=intake.tow_destination is not None)
+        kind = required_kind(
+            intake.fault_category, self.rules, tow_requested=intake.tow_destination is not None
+        )
         job = Job(
-            id=job_id, intake=intake, required_kind=kind, created_at_s=created_s,
-            deadline_s=created_s + self.rules.promise_s, placement=placement,
+            id=job_id,
+            intake=intake,
+            required_kind=kind,
+            created_at_s=created_s,
+            deadline_s=created_s + self.rules.promise_s,
+            placement=placement,
         )
         if kind == "flatbed":
             destination = self._tow_destination(
@@ -154,36 +169,44 @@ class DispatchBoard:
         intake, placement = job.intake, job.placement
         assert placement is not None
         return make_quote(
-            member=intake.member, zone=placement.zone,
+            member=intake.member,
+            zone=placement.zone,
             on_highway=placement.on_highway or bool(intake.on_highway_reported),
-            tow_m=job.tow_m, rules=self.rules, accident=intake.accident, insurer=intake.insurer,
+            tow_m=job.tow_m,
+            rules=self.rules,
+            accident=intake.accident,
+            insurer=intake.insurer,
         )
 
-    def _tow_destination(self, origin: Snap, chosen: LonLat | None, name: str, *, now_s: float) -> TowDestination:
-        """The customer's destination, or else the nearest group shop by road time (§4)."""
-        band = self.band_at(now_s)
-        if chosen is None:
-            shop = self.shops.nearest(origin, band=band).shop
-            chosen, name = (shop.lon, shop.lat), shop.name
-            snap = self.geo.router.snap(*chosen, field="shop")
-        else:
-            snap = self.geo.router.snap(*chosen, field="tow_destination")
-        tow_m = self.geo.router.route(origin, snap, band=band).length_m
-        return TowDestination(chosen, name, snap, tow_m)
+    def _tow_destination(
+        self, origin: Snap, chosen: LonLat | None, name: str, *, now_s: float
+    ) -> TowDestination:
+        return choose_tow_destination(
+            self.geo, self.shops, origin, chosen=chosen, name=name, band=self.band_at(now_s)
+        )
 
     def propose(self, job_id: str, *, now_s: float) -> Proposal:
         """Rank suitable trucks for an open job (the fast path)."""
         job = self.job(job_id)
         return rank_trucks(
-            job.snap, job.required_kind, deadline_s=job.deadline_s, view=self.view(now_s=now_s),
-            now_s=now_s, band=self.band_at(now_s), rules=self.rules, geo=self.geo,
+            job.snap,
+            job.required_kind,
+            deadline_s=job.deadline_s,
+            view=self.view(now_s=now_s),
+            now_s=now_s,
+            band=self.band_at(now_s),
+            rules=self.rules,
+            geo=self.geo,
         )
 
     # ------------------------------------------------------------------ work
     def _check_can_take(self, job: Job, truck: Truck) -> None:
         if not truck.can_do(job.required_kind, flatbed_can_service=self.rules.flatbed_can_service):
-            why = "is off duty" if truck.state == TruckState.OFF_DUTY else (
-                f"is a {truck.kind} truck and job {job.id} needs a {job.required_kind}")
+            why = (
+                "is off duty"
+                if truck.state == TruckState.OFF_DUTY
+                else (f"is a {truck.kind} truck and job {job.id} needs a {job.required_kind}")
+            )
             raise InputError("truck_id", truck.id, why)
 
     def assign(self, job_id: str, truck_id: str, *, now_s: float) -> Job:
@@ -200,7 +223,9 @@ class DispatchBoard:
         """Move a job not yet on scene to another truck (a dispatcher's drag)."""
         job, truck = self.job(job_id), self.truck(truck_id)
         if job.state not in (JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE):
-            raise InputError("job_id", job_id, f"is {job.state.value}: only jobs not yet on scene can move")
+            raise InputError(
+                "job_id", job_id, f"is {job.state.value}: only jobs not yet on scene can move"
+            )
         if job.truck_id == truck.id:
             raise InputError("truck_id", truck_id, f"job {job_id} is already on this truck")
         self._check_can_take(job, truck)
@@ -220,30 +245,40 @@ class DispatchBoard:
         """A crew or dispatcher moves a job on (§7); the truck's state follows."""
         job = self.job(job_id)
         truck = self.trucks.get(job.truck_id) if job.truck_id else None
-        target = JobState(state) if state in JobState.__members__.values() else state
+        target = parse_job_state(state)
         if target == JobState.TOWING and not job.needs_tow:
             raise InputError("state", state, f"job {job_id} has no tow; convert it to a tow first")
         if target == JobState.EN_ROUTE and truck is not None and truck.queue[0] != job.id:
-            raise InputError("state", state, f"truck {truck.id} must finish job {truck.queue[0]} first")
+            raise InputError(
+                "state", state, f"truck {truck.id} must finish job {truck.queue[0]} first"
+            )
         job.transition(target, at_s=now_s)
         if truck is not None:
-            if job.state not in ON_TRUCK_STATES:
+            if job.state not in ON_TRUCK_STATES and job.id in truck.queue:
                 truck.queue.remove(job.id)
             self._sync_truck_state(truck)
             self._changed(truck.id)
         return job
 
-    def convert_to_tow(self, job_id: str, *, now_s: float, destination: Any = None, destination_name: str = "") -> Job:
-        """On scene, the car can't be fixed: tow it (to the customer's choice or the nearest shop)."""
+    def convert_to_tow(
+        self, job_id: str, *, now_s: float, destination: Any = None, destination_name: str = ""
+    ) -> Job:
+        """On scene, the car can't be fixed: tow it (customer's choice, else nearest shop)."""
         job = self.job(job_id)
         if job.state != JobState.ON_SCENE or job.truck_id is None:
-            raise InputError("job_id", job_id, f"is {job.state.value}: only a job on scene can convert to a tow")
+            raise InputError(
+                "job_id", job_id, f"is {job.state.value}: only a job on scene can convert to a tow"
+            )
         truck = self.trucks[job.truck_id]
         chosen = None if destination is None else parse_lonlat(destination, field="destination")
         tow = self._tow_destination(job.snap, chosen, destination_name, now_s=now_s)
         job.convert_to_tow(
-            at_s=now_s, truck_kind=truck.kind, destination=tow.lonlat, destination_name=tow.name,
-            destination_snap=tow.snap, tow_m=tow.tow_m,
+            at_s=now_s,
+            truck_kind=truck.kind,
+            destination=tow.lonlat,
+            destination_name=tow.name,
+            destination_snap=tow.snap,
+            tow_m=tow.tow_m,
         )
         job.quote = self._quote(job)
         if job.state == JobState.RECEIVED:

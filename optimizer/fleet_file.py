@@ -57,13 +57,19 @@ def parse_truck(data: Any, index: int) -> Truck:
     if not isinstance(crew, list) or not all(isinstance(c, str) for c in crew):
         raise InputError(f"{where}.crew", crew, "must be a list of names")
     return Truck(
-        id=str(data["id"]), kind=data["kind"], plate=str(data.get("plate", "")), crew=crew,
+        id=str(data["id"]),
+        kind=data["kind"],
+        plate=str(data.get("plate", "")),
+        crew=crew,
         home_base=parse_lonlat(data.get("home_base", data["position"]), field=f"{where}.home_base"),
-        position=position, state=TruckState(state),
+        position=position,
+        state=TruckState(state),
     )
 
 
-def board_from_fleet(data: Any, *, geo: Geo, rules: Rules, shops: Shops, now_s: float) -> DispatchBoard:
+def board_from_fleet(
+    data: Any, *, geo: Geo, rules: Rules, shops: Shops, now_s: float
+) -> DispatchBoard:
     """A board with the fleet's trucks and their work replayed up to ``now_s``."""
     if not isinstance(data, dict) or not isinstance(data.get("trucks"), list):
         raise InputError("fleet", type(data).__name__, 'expected {"trucks": [...]}')
@@ -77,9 +83,13 @@ def board_from_fleet(data: Any, *, geo: Geo, rules: Rules, shops: Shops, now_s: 
             try:
                 state = JobState(work.get("state", "assigned"))
             except ValueError:
-                raise InputError(f"{where}.state", work.get("state"), "assigned, en_route, on_scene or towing") from None
+                raise InputError(
+                    f"{where}.state", work.get("state"), "assigned, en_route, on_scene or towing"
+                ) from None
             if state not in _WORK_PATH:
-                raise InputError(f"{where}.state", state.value, "assigned, en_route, on_scene or towing")
+                raise InputError(
+                    f"{where}.state", state.value, "assigned, en_route, on_scene or towing"
+                )
             since_s = parse_time_s(work.get("state_since", now_s), field=f"{where}.state_since")
             job_id = str(work["id"])
             created = {"created_at": min(since_s, now_s), **work}
@@ -90,7 +100,9 @@ def board_from_fleet(data: Any, *, geo: Geo, rules: Rules, shops: Shops, now_s: 
     return board
 
 
-def load_board(path: Path | None, *, geo: Geo, rules: Rules, now_s: float, shops: Shops | None = None) -> DispatchBoard:
+def load_board(
+    path: Path | None, *, geo: Geo, rules: Rules, now_s: float, shops: Shops | None = None
+) -> DispatchBoard:
     """Board from a fleet file (default ``data/fleet.json``) and the shops file."""
     data = read_json(path or data_dir() / DEFAULT_FLEET_FILE, field="fleet")
     return board_from_fleet(data, geo=geo, rules=rules, shops=shops or Shops.load(geo), now_s=now_s)

@@ -70,7 +70,9 @@ def parse_time_s(value: Any, *, field: str) -> float:
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise InputError(field, value, "expected an ISO 8601 time like 2026-11-29T18:00:00+08:00") from None
+            raise InputError(
+                field, value, "expected an ISO 8601 time like 2026-11-29T18:00:00+08:00"
+            ) from None
         if parsed.tzinfo is None:
             raise InputError(field, value, "needs a UTC offset, e.g. +08:00")
         seconds = parsed.timestamp()
@@ -97,7 +99,9 @@ def parse_intake(data: Any, rules: Rules) -> Intake:
     member = _bool(data, "member", default=None)
     if member is None:
         raise InputError("member", data.get("member"), "is required (true or false)")
-    member_card = _text(data, "member_card", path="member_card", required=member, max_len=40) or None
+    member_card = (
+        _text(data, "member_card", path="member_card", required=member, max_len=40) or None
+    )
     if "location" not in data:
         raise InputError("location", None, "is required: [lon, lat] of the car")
     tow_to = data.get("tow_destination")
@@ -125,9 +129,16 @@ def parse_intake(data: Any, rules: Rules) -> Intake:
         fault_symptoms=_text(data, "fault_symptoms", path="fault_symptoms", required=False),
         fault_category=fault,
         customer_need=_text(data, "customer_need", path="customer_need", required=False),
-        tow_destination=None if tow_to is None else parse_lonlat(tow_to, field="tow_destination", crs=crs),
-        tow_destination_name=_text(data, "tow_destination_name", path="tow_destination_name", required=False),
+        tow_destination=None
+        if tow_to is None
+        else parse_lonlat(tow_to, field="tow_destination", crs=crs),
+        tow_destination_name=_text(
+            data, "tow_destination_name", path="tow_destination_name", required=False
+        ),
         accident=bool(_bool(data, "accident", default=False)),
         insurer=insurer,
         customer_details=_text(data, "customer_details", path="customer_details", required=False),
+        created_at_s=None
+        if data.get("created_at") is None
+        else parse_time_s(data["created_at"], field="created_at"),
     )

@@ -48,7 +48,19 @@ OPEN_STATES = frozenset(
     {JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING}
 )
 # States in which the job is (or will be) the truck's work: it sits in the truck's queue.
-ON_TRUCK_STATES = frozenset({JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING})
+ON_TRUCK_STATES = frozenset(
+    {JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING}
+)
+
+
+def parse_job_state(value: object) -> JobState:
+    """A job state by name, or :class:`InputError` naming the value."""
+    try:
+        return JobState(value)
+    except ValueError:
+        raise InputError(
+            "state", value, f"unknown job state; one of {', '.join(JobState)}"
+        ) from None
 
 
 class TruckState(StrEnum):
@@ -93,6 +105,8 @@ class Intake:
     insurer: str | None
     customer_details: str
     """Non-members: the further customer details recorded (§2)."""
+    created_at_s: float | None = None
+    """When the call came in, if given (else when it is registered)."""
 
 
 @dataclass(frozen=True)
@@ -142,16 +156,12 @@ class Job:
 
     def transition(self, new_state: JobState | str, *, at_s: float, note: str = "") -> None:
         """Move to ``new_state`` if §7 allows it, else raise :class:`InputError`."""
-        try:
-            target = JobState(new_state)
-        except ValueError:
-            raise InputError(
-                "state", new_state, f"unknown job state; one of {', '.join(JobState)}"
-            ) from None
+        target = parse_job_state(new_state)
         if target not in ALLOWED_TRANSITIONS[self.state]:
             allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[self.state])) or "none (final state)"
             raise InputError(
-                "state", target.value,
+                "state",
+                target.value,
                 f"job {self.id} is {self.state.value}; allowed next states: {allowed}",
             )
         if at_s < self.state_since_s():
@@ -162,8 +172,14 @@ class Job:
         self.history.append(HistoryEntry(at_s, target, note))
 
     def convert_to_tow(
-        self, *, at_s: float, truck_kind: TruckKind, destination: LonLat, destination_name: str,
-        destination_snap: Snap, tow_m: float,
+        self,
+        *,
+        at_s: float,
+        truck_kind: TruckKind,
+        destination: LonLat,
+        destination_name: str,
+        destination_snap: Snap,
+        tow_m: float,
     ) -> None:
         """The crew found on site that the car can't be fixed: it must be towed (§3).
 
@@ -184,7 +200,9 @@ class Job:
             return
         self.state = JobState.RECEIVED
         self.truck_id = None
-        self.history.append(HistoryEntry(at_s, JobState.RECEIVED, "converted to tow: needs a flatbed"))
+        self.history.append(
+            HistoryEntry(at_s, JobState.RECEIVED, "converted to tow: needs a flatbed")
+        )
 
 
 @dataclass

@@ -50,39 +50,71 @@ def billed_km(tow_m: float, fees: Fees) -> int:
 
 
 def _member_items(fees: Fees, tow_km: int | None) -> list[LineItem]:
-    items = [LineItem("on_site_service", "On-site rescue and troubleshooting (member)", fees.member_on_site_yuan)]
+    items = [
+        LineItem(
+            "on_site_service",
+            "On-site rescue and troubleshooting (member)",
+            fees.member_on_site_yuan,
+        )
+    ]
     if tow_km is not None:
         free_km = min(tow_km, fees.member_free_tow_km)
-        items.append(LineItem("tow_free_km", f"Towing, first {fees.member_free_tow_km:g} km free ({free_km:g} km)", 0.0))
+        items.append(
+            LineItem(
+                "tow_free_km",
+                f"Towing, first {fees.member_free_tow_km:g} km free ({free_km:g} km)",
+                0.0,
+            )
+        )
         extra_km = max(0, tow_km - fees.member_free_tow_km)
         if extra_km:
-            items.append(LineItem(
-                "tow_extra_km",
-                f"Towing beyond {fees.member_free_tow_km:g} km: {extra_km:g} km x {fees.member_tow_per_km_yuan:g} yuan",
-                extra_km * fees.member_tow_per_km_yuan,
-            ))
+            items.append(
+                LineItem(
+                    "tow_extra_km",
+                    f"Towing beyond {fees.member_free_tow_km:g} km: "
+                    f"{extra_km:g} km x {fees.member_tow_per_km_yuan:g} yuan",
+                    extra_km * fees.member_tow_per_km_yuan,
+                )
+            )
     return items
 
 
 def _non_member_items(fees: Fees, zone: Zone, tow_km: int | None) -> list[LineItem]:
     inside = zone == "inside_5th_ring"
-    callout = fees.non_member_callout_inside_5th_yuan if inside else fees.non_member_callout_outside_5th_yuan
+    callout = (
+        fees.non_member_callout_inside_5th_yuan
+        if inside
+        else fees.non_member_callout_outside_5th_yuan
+    )
     where = "inside" if inside else "outside"
     items = [LineItem("callout", f"Emergency call-out fee, {where} the 5th Ring Road", callout)]
     if tow_km is not None:
-        items.append(LineItem(
-            "tow_km", f"Towing: {tow_km:g} km x {fees.non_member_tow_per_km_yuan:g} yuan",
-            tow_km * fees.non_member_tow_per_km_yuan,
-        ))
+        items.append(
+            LineItem(
+                "tow_km",
+                f"Towing: {tow_km:g} km x {fees.non_member_tow_per_km_yuan:g} yuan",
+                tow_km * fees.non_member_tow_per_km_yuan,
+            )
+        )
     return items
 
 
 def _common_items(fees: Fees, zone: Zone, on_highway: bool) -> list[LineItem]:
     items = []
     if zone == "outside_6th_ring":
-        items.append(LineItem("suburban_surcharge", "Suburban service outside the service area", fees.suburban_surcharge_yuan))
+        items.append(
+            LineItem(
+                "suburban_surcharge",
+                "Suburban service outside the service area",
+                fees.suburban_surcharge_yuan,
+            )
+        )
     if on_highway:
-        items.append(LineItem("tolls", "Highway and bridge tolls on the way: paid by the customer at cost", 0.0))
+        items.append(
+            LineItem(
+                "tolls", "Highway and bridge tolls on the way: paid by the customer at cost", 0.0
+            )
+        )
     return items
 
 
@@ -90,17 +122,28 @@ def _total(items: list[LineItem]) -> float:
     return float(sum(item.fee_yuan for item in items))
 
 
-def _scripts(quote_total: float, *, member: bool, tow_km: int | None, fees: Fees,
-             on_highway: bool, join_offer: dict[str, float] | None) -> tuple[str, str]:
+def _scripts(
+    quote_total: float,
+    *,
+    member: bool,
+    tow_km: int | None,
+    fees: Fees,
+    on_highway: bool,
+    join_offer: dict[str, float] | None,
+) -> tuple[str, str]:
     zh, en = [], []
     if member:
         zh.append("您是会员，现场救援和故障排除免费")
         en.append("As a member, on-site rescue and troubleshooting are free")
         if tow_km is not None:
-            zh.append(f"拖车{fees.member_free_tow_km:g}公里内免费，超出部分每公里{fees.member_tow_per_km_yuan:g}元，"
-                      f"本次拖车约{tow_km}公里")
-            en.append(f"towing is free for the first {fees.member_free_tow_km:g} km and "
-                      f"{fees.member_tow_per_km_yuan:g} yuan per km beyond; this tow is about {tow_km} km")
+            zh.append(
+                f"拖车{fees.member_free_tow_km:g}公里内免费，超出部分每公里{fees.member_tow_per_km_yuan:g}元，"
+                f"本次拖车约{tow_km}公里"
+            )
+            en.append(
+                f"towing is free for the first {fees.member_free_tow_km:g} km and "
+                f"{fees.member_tow_per_km_yuan:g} yuan per km beyond; this tow is about {tow_km} km"
+            )
     else:
         zh.append("我们也为非会员提供紧急救援服务")
         en.append("We also serve non-members")
@@ -113,16 +156,26 @@ def _scripts(quote_total: float, *, member: bool, tow_km: int | None, fees: Fees
         zh.append("高速费、过桥费由您承担")
         en.append("highway and bridge tolls are paid by you at cost")
     if join_offer:
-        zh.append(f"您可以现场办理入会，年费{fees.membership_yuan:g}元，入会后即刻享受会员待遇，"
-                  f"本次服务费用为{join_offer['member_total_yuan']:g}元")
-        en.append(f"you can join now for {fees.membership_yuan:g} yuan a year, effective at once, "
-                  f"and this service would then cost {join_offer['member_total_yuan']:g} yuan")
+        zh.append(
+            f"您可以现场办理入会，年费{fees.membership_yuan:g}元，入会后即刻享受会员待遇，"
+            f"本次服务费用为{join_offer['member_total_yuan']:g}元"
+        )
+        en.append(
+            f"you can join now for {fees.membership_yuan:g} yuan a year, effective at once, "
+            f"and this service would then cost {join_offer['member_total_yuan']:g} yuan"
+        )
     return "，".join(zh) + "。", "; ".join(en) + "."
 
 
 def make_quote(
-    *, member: bool, zone: Zone, on_highway: bool, tow_m: float | None, rules: Rules,
-    accident: bool = False, insurer: str | None = None,
+    *,
+    member: bool,
+    zone: Zone,
+    on_highway: bool,
+    tow_m: float | None,
+    rules: Rules,
+    accident: bool = False,
+    insurer: str | None = None,
 ) -> Quote:
     """The fee quote for a call.
 
@@ -157,12 +210,23 @@ def make_quote(
     if accident:
         line = rules.insurers.get(insurer or "")
         claim = f" {line.name_en} claims line {line.phone}." if line else ""
-        notices.append("Accident: report to the traffic police and the insurer; the insurer must "
-                       "tow a car that cannot be driven, some free of charge (§6)." + claim)
-    script_zh, script_en = _scripts(total, member=member, tow_km=tow_km, fees=fees,
-                                    on_highway=on_highway, join_offer=join_offer)
+        notices.append(
+            "Accident: report to the traffic police and the insurer; the insurer must "
+            "tow a car that cannot be driven, some free of charge (§6)." + claim
+        )
+    script_zh, script_en = _scripts(
+        total, member=member, tow_km=tow_km, fees=fees, on_highway=on_highway, join_offer=join_offer
+    )
     return Quote(
-        items=items, total_yuan=total, zone=zone, tow_km=None if tow_m is None else tow_m / 1000.0,
-        billed_tow_km=tow_km, on_highway=on_highway, member=member, join_offer=join_offer,
-        notices=notices, script_zh=script_zh, script_en=script_en,
+        items=items,
+        total_yuan=total,
+        zone=zone,
+        tow_km=None if tow_m is None else tow_m / 1000.0,
+        billed_tow_km=tow_km,
+        on_highway=on_highway,
+        member=member,
+        join_offer=join_offer,
+        notices=notices,
+        script_zh=script_zh,
+        script_en=script_en,
     )

@@ -67,9 +67,7 @@ class Rules:
             tow_unload_s=float(dispatch["tow_unload_s"]),
             fault_kinds=fault_kinds,
             flatbed_can_service=bool(triage["flatbed_can_service"]),
-            fees=Fees(**{
-                k: v if isinstance(v, str) else float(v) for k, v in raw["fees"].items()
-            }),
+            fees=Fees(**{k: v if isinstance(v, str) else float(v) for k, v in raw["fees"].items()}),
             insurers={
                 key: Insurer(key, v["name_zh"], v["name_en"], v["phone"])
                 for key, v in raw["insurers"].items()

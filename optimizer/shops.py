@@ -66,3 +66,33 @@ class Shops:
         times = self._geo.router.travel_times_from(origin, self._snaps, band=band)
         best = int(np.argmin(times))
         return ShopChoice(self.shops[best], float(times[best]))
+
+
+@dataclass(frozen=True)
+class TowDestination:
+    lonlat: tuple[float, float]
+    name: str
+    snap: Snap
+    tow_m: float
+    """Road metres from the breakdown."""
+
+
+def choose_tow_destination(
+    geo: Geo,
+    shops: Shops,
+    origin: Snap,
+    *,
+    chosen: tuple[float, float] | None,
+    name: str,
+    band: str,
+) -> TowDestination:
+    """The customer's destination, or else the nearest group shop by road time (§4),
+    with the road distance of the tow (what is billed, SERVICE_RULES §5)."""
+    if chosen is None:
+        shop = shops.nearest(origin, band=band).shop
+        chosen, name = (shop.lon, shop.lat), shop.name
+        snap = geo.router.snap(*chosen, field="shop")
+    else:
+        snap = geo.router.snap(*chosen, field="tow_destination")
+    tow_m = geo.router.route(origin, snap, band=band).length_m
+    return TowDestination(chosen, name, snap, tow_m)

@@ -32,7 +32,14 @@ def _travel_s(geo: Geo, origin: Snap, dest: Snap, band: str) -> float:
 
 
 def plan_truck(
-    truck: Truck, position: Snap, jobs: Mapping[str, Job], *, now_s: float, band: str, rules: Rules, geo: Geo
+    truck: Truck,
+    position: Snap,
+    jobs: Mapping[str, Job],
+    *,
+    now_s: float,
+    band: str,
+    rules: Rules,
+    geo: Geo,
 ) -> TruckPlan:
     """Walk ``truck.queue`` from ``position`` at ``now_s``; see the module docstring."""
     clock_s, here = now_s, position
@@ -47,8 +54,11 @@ def plan_truck(
         elif job.state == JobState.ON_SCENE:
             planned_s = rules.tow_load_s if job.needs_tow else rules.on_site_service_s
             clock_s += max(0.0, planned_s - (now_s - job.state_since_s()))
-        if job.needs_tow and job.destination_snap is not None and job.state in (
-            JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING
+        if (
+            job.needs_tow
+            and job.destination_snap is not None
+            and job.state
+            in (JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING)
         ):
             clock_s += _travel_s(geo, here, job.destination_snap, band) + rules.tow_unload_s
             here = job.destination_snap

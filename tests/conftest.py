@@ -12,6 +12,8 @@ from geo.graph import build_drive_graph
 from geo.network import default_osm_path
 from geo.places import Geo, load_geo
 from geo.speeds import SpeedModel
+from optimizer.rules import Rules
+from optimizer.shops import Shops
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +35,13 @@ def drive_graph(rules: dict[str, Any]) -> nx.MultiDiGraph:
         drivable_highways=rules["network"]["drivable_highways"],
     )
     return graph
+
+
+@pytest.fixture(scope="session")
+def business_rules(rules: dict[str, Any]) -> Rules:
+    return Rules.from_toml(rules)
+
+
+@pytest.fixture(scope="session")
+def shops(geo: Geo) -> Shops:
+    return Shops.load(geo)

@@ -1,0 +1,161 @@
+"""The dispatch board's operations on the real network: intake to delivery."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from calls import make_call
+
+from geo.errors import InputError
+from geo.places import Geo
+from optimizer.board import DispatchBoard
+from optimizer.clock import epoch_at_clock
+from optimizer.fleet_file import board_from_fleet, load_board
+from optimizer.model import JobState, Truck, TruckState
+from optimizer.rules import Rules
+from optimizer.shops import Shops
+from rescue.cli import main
+
+TIANANMEN = (116.3975, 39.9087)
+QIANMEN = (116.3980, 39.8990)
+NOW = epoch_at_clock("10:00")
+
+
+@pytest.fixture
+def board(geo: Geo, business_rules: Rules, shops: Shops) -> DispatchBoard:
+    trucks = [
+        Truck("S", "service", "京A·S1", ["王强"], QIANMEN, QIANMEN),
+        Truck("F", "flatbed", "京A·F1", ["李军"], QIANMEN, QIANMEN),
+    ]
+    return DispatchBoard(geo, business_rules, shops, trucks)
+
+
+def test_intake_places_triages_and_quotes(board: DispatchBoard) -> None:
+    job = board.register_call(
+        make_call(TIANANMEN, "gearbox_failure", member=False, member_card=None),
+        now_s=NOW,
+        job_id="J",
+    )
+    assert job.required_kind == "flatbed"
+    assert job.placement is not None and job.placement.zone == "inside_5th_ring"
+    assert job.tow_destination_name.startswith("示例维修店")  # nearest group shop (§4)
+    assert job.quote is not None and job.quote.items[0].code == "callout"
+    assert job.deadline_s == NOW + 40 * 60
+
+
+def test_customer_named_tow_destination_wins(board: DispatchBoard) -> None:
+    job = board.register_call(
+        make_call(
+            TIANANMEN, "flat_tyre", tow_destination=[116.3165, 39.9995], tow_destination_name="4S店"
+        ),
+        now_s=NOW,
+        job_id="J",
+    )
+    assert job.required_kind == "flatbed" and job.tow_destination_name == "4S店"
+    assert job.tow_m is not None and 12_000 < job.tow_m < 25_000
+
+
+def test_service_job_unfixable_on_site_converts_to_a_tow_needing_a_flatbed(
+    board: DispatchBoard,
+) -> None:
+    board.register_call(make_call(TIANANMEN, "minor_electrical"), now_s=NOW, job_id="J")
+    board.assign("J", "S", now_s=NOW)
+    board.advance("J", "en_route", now_s=NOW + 60)
+    board.advance("J", "on_scene", now_s=NOW + 600)
+    assert board.trucks["S"].state == TruckState.ON_SCENE
+    job = board.convert_to_tow("J", now_s=NOW + 900)
+    assert (
+        job.state == JobState.RECEIVED and job.required_kind == "flatbed" and job.truck_id is None
+    )
+    assert board.trucks["S"].queue == [] and board.trucks["S"].state == TruckState.IDLE
+    assert job.quote is not None and job.quote.billed_tow_km is not None
+    assert [c.truck for c in board.propose("J", now_s=NOW + 900).candidates] == ["F"]
+
+
+def test_a_flatbed_on_scene_tows_the_car_itself(board: DispatchBoard) -> None:
+    board.register_call(make_call(TIANANMEN, "flat_battery"), now_s=NOW, job_id="J")
+    board.assign("J", "F", now_s=NOW)
+    board.advance("J", "en_route", now_s=NOW)
+    board.advance("J", "on_scene", now_s=NOW + 300)
+    with pytest.raises(InputError, match="has no tow; convert it to a tow first"):
+        board.advance("J", "towing", now_s=NOW + 400)
+    board.convert_to_tow("J", now_s=NOW + 400)
+    for state in ("towing", "delivered", "closed"):
+        board.advance("J", state, now_s=NOW + 500)
+    assert board.jobs["J"].state == JobState.CLOSED
+    assert board.trucks["F"].queue == [] and board.trucks["F"].state == TruckState.IDLE
+
+
+def test_reassign_moves_the_job_between_queues(board: DispatchBoard) -> None:
+    board.register_call(make_call(TIANANMEN), now_s=NOW, job_id="J")
+    board.assign("J", "S", now_s=NOW)
+    board.advance("J", "en_route", now_s=NOW)
+    board.reassign("J", "F", now_s=NOW + 30)
+    assert board.jobs["J"].truck_id == "F" and board.jobs["J"].state == JobState.ASSIGNED
+    assert board.trucks["S"].queue == [] and board.trucks["F"].queue == ["J"]
+    assert board.trucks["S"].state == TruckState.IDLE
+    with pytest.raises(InputError, match="already on this truck"):
+        board.reassign("J", "F", now_s=NOW + 40)
+
+
+def test_a_truck_finishes_its_current_job_first(board: DispatchBoard) -> None:
+    for job_id in ("J1", "J2"):
+        board.register_call(make_call(TIANANMEN), now_s=NOW, job_id=job_id)
+        board.assign(job_id, "S", now_s=NOW)
+    with pytest.raises(InputError, match="truck S must finish job J1 first"):
+        board.advance("J2", "en_route", now_s=NOW)
+
+
+def test_unknown_ids_are_named(board: DispatchBoard) -> None:
+    with pytest.raises(InputError, match="job_id='nope': no such job"):
+        board.advance("nope", "closed", now_s=NOW)
+    board.register_call(make_call(TIANANMEN), now_s=NOW, job_id="J")
+    with pytest.raises(InputError, match="truck_id=42: no such truck"):
+        board.assign("J", 42, now_s=NOW)  # type: ignore[arg-type]
+
+
+def test_fleet_file_replays_work_through_the_state_machine(
+    geo: Geo, business_rules: Rules, shops: Shops
+) -> None:
+    fleet = {
+        "trucks": [
+            {
+                "id": "F",
+                "kind": "flatbed",
+                "position": list(QIANMEN),
+                "work": [{**make_call(TIANANMEN, "engine_failure"), "id": "W1", "state": "towing"}],
+            }
+        ]
+    }
+    board = board_from_fleet(fleet, geo=geo, rules=business_rules, shops=shops, now_s=NOW)
+    assert (
+        board.jobs["W1"].state == JobState.TOWING and board.trucks["F"].state == TruckState.TOWING
+    )
+    bad = {"trucks": [{"id": "F", "kind": "crane", "position": list(QIANMEN)}]}
+    with pytest.raises(InputError, match=r"trucks\[0\]\.kind='crane'"):
+        board_from_fleet(bad, geo=geo, rules=business_rules, shops=shops, now_s=NOW)
+
+
+def test_sample_fleet_loads(geo: Geo, business_rules: Rules, shops: Shops) -> None:
+    board = load_board(None, geo=geo, rules=business_rules, now_s=NOW, shops=shops)
+    kinds = [t.kind for t in board.trucks.values()]
+    assert 35 <= len(kinds) <= 50 and {"service", "flatbed"} == set(kinds)
+
+
+def test_cli_assign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    job_file = tmp_path / "job.json"
+    job_file.write_text(json.dumps({"id": "J9", **make_call(TIANANMEN, "stuck")}), encoding="utf-8")
+    assert (
+        main(["assign", "--fleet", "data/fleet.json", "--job", str(job_file), "--at", "18:00"]) == 0
+    )
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["required_kind"] == "flatbed" and answer["band"] == "evening_peak"
+    assert answer["best"]["kind"] == "flatbed"
+    assert {"truck", "kind", "eta_s", "status", "reason"} <= set(answer["candidates"][0])
+    job_file.write_text(json.dumps(make_call(TIANANMEN, "stuck", created_at=-1)), encoding="utf-8")
+    assert main(["assign", "--fleet", "data/fleet.json", "--job", str(job_file)]) == 2
+    assert "created_at=-1" in json.loads(capsys.readouterr().err)["error"]
+    assert main(["assign", "--fleet", str(tmp_path / "none.json"), "--job", str(job_file)]) == 2
+    assert "file not found" in json.loads(capsys.readouterr().err)["error"]
