@@ -1,0 +1,1 @@
+"""Dispatch optimisation: assignment, quotes and the batch re-planning VRP solver."""
