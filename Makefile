@@ -35,6 +35,7 @@ test: install data
 bench: install data
 	@mkdir -p benchmarks/results
 	@$(BIN)/python benchmarks/routing.py --json benchmarks/results/routing.json
+	@$(BIN)/python benchmarks/assign.py --json benchmarks/results/assign.json
 
 lint: install-python
 	@$(BIN)/ruff check geo optimizer webmap rescue tests benchmarks
