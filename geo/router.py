@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
+from shapely.ops import substring
 
 from geo.coords import check_crs, gcj02_to_wgs84
 from geo.dijkstra import dijkstra
@@ -401,7 +401,7 @@ class Router:
         for edge, start, end in pieces:
             line = self._edge_lines[edge]
             total = shapely.length(line)
-            part = shapely.ops.substring(line, start * total, end * total)
+            part = substring(line, start * total, end * total)
             length_m += (end - start) * float(self.network.length_m[edge])
             xs, ys = shapely.get_coordinates(part).T
             for x, y in zip(xs, ys, strict=True):
@@ -416,12 +416,3 @@ class Router:
             length_m=length_m,
             geometry={"type": "LineString", "coordinates": coords},
         )
-
-    @cached_property
-    def motorway_codes(self) -> frozenset[int]:
-        return frozenset(
-            i for i, name in enumerate(self.network.highway_classes) if name.startswith("motorway")
-        )
-
-    def edge_highway(self, snap: Snap) -> str:
-        return self.network.edge_highway(snap.edge)

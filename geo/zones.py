@@ -20,7 +20,6 @@ from shapely.geometry import Polygon, shape
 from geo.config import data_dir
 
 Zone = Literal["inside_5th_ring", "between_5th_and_6th_ring", "outside_6th_ring"]
-ZONES: tuple[Zone, ...] = ("inside_5th_ring", "between_5th_and_6th_ring", "outside_6th_ring")
 
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0
