@@ -21,46 +21,18 @@ import networkx as nx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _report import median_ms, percentile_ms, print_table, write_json
+from _scenarios import busy_board, random_places
 from calls import make_call
 
 from geo.config import load_rules
 from geo.graph import build_drive_graph, travel_attr
 from geo.network import default_osm_path
-from geo.places import Geo, load_geo
+from geo.places import load_geo
 from geo.speeds import SpeedModel
 from optimizer.board import DispatchBoard
 from optimizer.clock import epoch_at_clock
-from optimizer.model import Truck
 from optimizer.rules import Rules
-from optimizer.shops import Shops
-
-
-def random_places(geo: Geo, count: int, rng: np.random.Generator) -> list[tuple[float, float]]:
-    net = geo.network
-    nodes = rng.integers(net.node_count, size=count)
-    jitter = rng.uniform(-5e-4, 5e-4, size=(count, 2))
-    return [
-        (float(net.node_lon[n] + dx), float(net.node_lat[n] + dy))
-        for n, (dx, dy) in zip(nodes, jitter, strict=True)
-    ]
-
-
-def busy_board(
-    geo: Geo, rules: Rules, *, trucks: int, now_s: float, rng: np.random.Generator
-) -> DispatchBoard:
-    """``trucks`` trucks at random places, a third of them flatbeds, a third en route to a job."""
-    fleet = [
-        Truck(f"T{i}", "flatbed" if i % 3 == 0 else "service", f"京A·{i}", [], spot, spot)
-        for i, spot in enumerate(random_places(geo, trucks, rng))
-    ]
-    board = DispatchBoard(geo, rules, Shops.load(geo), fleet)
-    for i, place in enumerate(random_places(geo, trucks // 3, rng)):
-        board.register_call(make_call(place, "flat_tyre"), now_s=now_s, job_id=f"busy{i}")
-        board.assign(f"busy{i}", fleet[i * 3 + 1].id, now_s=now_s)
-        board.advance(f"busy{i}", "en_route", now_s=now_s)
-    return board
 
 
 def time_naive(

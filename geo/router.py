@@ -345,6 +345,14 @@ class Router:
         )
         return dist
 
+    def isochrone_node_times(self, origin: Snap, *, band: str, max_s: float) -> FloatArray:
+        """Travel time from ``origin`` to every node within ``max_s`` (inf beyond)."""
+        band_idx = self._band(band)
+        dist, _ = self._search(
+            self._exits(origin, band_idx), band_idx, backward=False, max_s=max_s, targets=None
+        )
+        return dist
+
     # ----------------------------------------------------------------- paths
     def route(self, origin: Snap, dest: Snap, *, band: str) -> Route:
         """Fastest path from ``origin`` to ``dest`` with its road geometry."""

@@ -11,6 +11,7 @@ from geo.coords import CRS_NAMES, to_wgs84
 from geo.errors import InputError
 from geo.places import load_geo
 from optimizer.clock import beijing_time, epoch_at_clock
+from optimizer.coverage import CoverageModel, travel_budget_s
 from optimizer.fleet_file import load_board, read_json
 from optimizer.quote import make_quote
 from optimizer.rules import load_business_rules
@@ -76,6 +77,25 @@ def _assign(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _coverage(args: argparse.Namespace) -> dict[str, Any]:
+    rules = load_business_rules()
+    geo = load_geo()
+    fleet = read_json(Path(args.fleet), field="--fleet")
+    bases = sorted({tuple(t.get("home_base", t.get("position"))) for t in fleet.get("trucks", [])})
+    stations = [geo.router.snap(*b, field="home_base") for b in bases]
+    band = geo.band_at(args.at)
+    cover = CoverageModel(geo).coverage(stations, band=band, budget_s=travel_budget_s(rules))
+    return {
+        "stations": len(stations),
+        "band": band,
+        "budget_s": cover.budget_s,
+        "share": cover.share,
+        "covered_km": cover.covered_km,
+        "total_km": cover.total_km,
+        "by_zone": cover.by_zone,
+    }
+
+
 def register(subparsers: Any) -> None:
     quote = subparsers.add_parser("quote", help="the fee quote for a call, before dispatch")
     quote.add_argument(
@@ -98,3 +118,12 @@ def register(subparsers: Any) -> None:
     assign.add_argument("--job", required=True, metavar="JOB.json")
     assign.add_argument("--at", metavar="HH:MM", help="Beijing clock time (default: now)")
     assign.set_defaults(handler=_assign)
+
+    coverage = subparsers.add_parser(
+        "coverage", help="road km the fleet's stations reach within the promise"
+    )
+    coverage.add_argument("--fleet", default="data/fleet.json", metavar="FLEET.json")
+    coverage.add_argument(
+        "--at", default="18:00", metavar="HH:MM", help="Beijing clock time (default 18:00)"
+    )
+    coverage.set_defaults(handler=_coverage)
