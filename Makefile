@@ -25,9 +25,7 @@ data: install-python
 	@$(BIN)/python -m geo.datasets
 
 run: install data
-	@$(BIN)/rescue graph info
-	@$(BIN)/rescue route --from 116.3975,39.9087 --to 116.3165,39.9995 --at 08:00 | head -c 400; echo " ..."
-	@$(BIN)/rescue zone 116.3975,39.9087
+	@$(BIN)/rescue serve --sim --speed 10 --host $(HOST) --port $(PORT)
 
 test: install data
 	@$(BIN)/python -m pytest
@@ -36,6 +34,8 @@ bench: install data
 	@mkdir -p benchmarks/results
 	@$(BIN)/python benchmarks/routing.py --json benchmarks/results/routing.json
 	@$(BIN)/python benchmarks/assign.py --json benchmarks/results/assign.json
+	@$(BIN)/python benchmarks/coverage.py --json benchmarks/results/coverage.json
+	@$(BIN)/python benchmarks/live.py --json benchmarks/results/live.json
 
 lint: install-python
 	@$(BIN)/ruff check geo optimizer webmap rescue tests benchmarks

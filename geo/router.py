@@ -160,19 +160,37 @@ class Router:
     def snap_many(
         self, lons: Any, lats: Any, *, crs: str = "wgs84", field: str = "location"
     ) -> list[Snap]:
-        """Snap many places at once (vectorised nearest-edge query)."""
+        """Snap many places at once (vectorised nearest-edge query).
+
+        Raises :class:`InputError` for the first bad or off-network place.
+        """
+        snaps = []
+        for snap, error in self.try_snap_many(lons, lats, crs=crs, field=field):
+            if error is not None:
+                raise error
+            snaps.append(snap)
+        return snaps
+
+    def try_snap_many(
+        self, lons: Any, lats: Any, *, crs: str = "wgs84", field: str = "location"
+    ) -> list[tuple[Snap, None] | tuple[None, InputError]]:
+        """Like :meth:`snap_many`, but each place gets its snap or its own error."""
         check_crs(crs)
-        checked = [
-            self.check_lonlat(lon, lat, field=field) for lon, lat in zip(lons, lats, strict=True)
-        ]
-        if not checked:
-            return []
-        lon_arr = np.array([c[0] for c in checked])
-        lat_arr = np.array([c[1] for c in checked])
+        pairs = list(zip(lons, lats, strict=True))
+        results: list[Any] = [None] * len(pairs)
+        valid: list[tuple[int, float, float]] = []
+        for i, (lon, lat) in enumerate(pairs):
+            try:
+                valid.append((i, *self.check_lonlat(lon, lat, field=field)))
+            except InputError as error:
+                results[i] = (None, error)
+        if not valid:
+            return results
+        lon_arr = np.array([v[1] for v in valid])
+        lat_arr = np.array([v[2] for v in valid])
         if crs == "gcj02":
             lon_arr, lat_arr = gcj02_to_wgs84(lon_arr, lat_arr)
-        x, y = self._to_xy(lon_arr, lat_arr)
-        points = shapely.points(x, y)
+        points = shapely.points(*self._to_xy(lon_arr, lat_arr))
         point_idx, edge_idx = self._tree.query_nearest(points, all_matches=False)
         nearest = np.empty(len(points), dtype=np.int64)
         nearest[point_idx] = edge_idx
@@ -181,18 +199,17 @@ class Router:
         along_m = shapely.line_locate_point(lines, points)
         on_road = shapely.line_interpolate_point(lines, along_m)
         line_len = shapely.length(lines)
-        snaps = []
-        for i, edge in enumerate(nearest):
-            if distance_m[i] > self.max_snap_m:
-                raise InputError(
-                    field,
-                    [float(lons[i]), float(lats[i])],
-                    f"{distance_m[i]:.0f} m from the nearest road, more than "
+        for k, (i, lon, lat) in enumerate(valid):
+            if distance_m[k] > self.max_snap_m:
+                results[i] = (None, InputError(
+                    field, [lon, lat],
+                    f"{distance_m[k]:.0f} m from the nearest road, more than "
                     f"{self.max_snap_m:.0f} m: outside the road network ({self.covered_area()})",
-                )
-            fraction = float(along_m[i] / line_len[i]) if line_len[i] > 0 else 0.0
-            snaps.append(self._make_snap(int(edge), fraction, on_road[i], float(distance_m[i])))
-        return snaps
+                ))
+                continue
+            fraction = float(along_m[k] / line_len[k]) if line_len[k] > 0 else 0.0
+            results[i] = (self._make_snap(int(nearest[k]), fraction, on_road[k], float(distance_m[k])), None)
+        return results
 
     def _make_snap(self, edge: int, fraction: float, point: Any, distance_m: float) -> Snap:
         twin = int(self.network.twin_edge[edge])

@@ -7,7 +7,7 @@ broadcasting belong to ``webmap.center``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from geo.errors import InputError
@@ -127,6 +127,37 @@ class DispatchBoard:
         if replan:
             self._changed(truck_id)
 
+    def move_trucks(self, positions: Mapping[str, Any]) -> tuple[list[str], list[InputError]]:
+        """A batch of GPS positions, snapped together; returns the trucks moved and the
+        errors of the positions refused (unknown truck, bad or off-network place).
+
+        An idle truck's plan follows its position; a busy truck moves on its plan.
+        """
+        errors: list[InputError] = []
+        known = []
+        for truck_id, position in positions.items():
+            if truck_id in self.trucks and isinstance(position, list | tuple) and len(position) == 2:
+                known.append((truck_id, position))
+            elif truck_id not in self.trucks:
+                errors.append(InputError("truck_id", truck_id, "no such truck"))
+            else:
+                errors.append(InputError("position", position, "expected [lon, lat]"))
+        results = self.geo.router.try_snap_many(
+            [p[0] for _, p in known], [p[1] for _, p in known], field="position"
+        )
+        moved = []
+        for (truck_id, position), (snap, error) in zip(known, results, strict=True):
+            if error is not None:
+                errors.append(error)
+                continue
+            truck = self.trucks[truck_id]
+            truck.position = (float(position[0]), float(position[1]))
+            self._truck_snaps[truck_id] = snap
+            if not truck.queue:
+                self._changed(truck_id)
+            moved.append(truck_id)
+        return moved, errors
+
     def set_on_duty(self, truck_id: str, on_duty: bool) -> None:
         truck = self.truck(truck_id)
         if not on_duty and truck.queue:
@@ -219,8 +250,8 @@ class DispatchBoard:
         self._changed(truck.id)
         return job
 
-    def reassign(self, job_id: str, truck_id: str, *, now_s: float) -> Job:
-        """Move a job not yet on scene to another truck (a dispatcher's drag)."""
+    def reassign(self, job_id: str, truck_id: str, *, now_s: float, pin: bool = True) -> Job:
+        """Move a job not yet on scene to another truck (a dispatcher's drag pins it there)."""
         job, truck = self.job(job_id), self.truck(truck_id)
         if job.state not in (JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE):
             raise InputError(
@@ -231,7 +262,19 @@ class DispatchBoard:
         self._check_can_take(job, truck)
         if job.state != JobState.RECEIVED:
             self._release(job, now_s=now_s, note=f"moved to {truck.id}")
+        job.pinned = pin
         return self.assign(job_id, truck_id, now_s=now_s)
+
+    def set_queue(self, truck_id: str, job_ids: list[str]) -> None:
+        """Re-order a truck's queue (a re-plan): work under way first, then ``job_ids``."""
+        truck = self.truck(truck_id)
+        if sorted(job_ids) != sorted(
+            j for j in truck.queue if self.jobs[j].state == JobState.ASSIGNED
+        ):
+            raise InputError("job_ids", job_ids, f"must be the jobs waiting on truck {truck_id}")
+        started = [j for j in truck.queue if self.jobs[j].state != JobState.ASSIGNED]
+        truck.queue[:] = started + job_ids
+        self._changed(truck_id)
 
     def _release(self, job: Job, *, now_s: float, note: str) -> None:
         old = self.trucks[job.truck_id] if job.truck_id else None

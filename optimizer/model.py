@@ -136,6 +136,8 @@ class Job:
     tow_m: float | None = None
     """Road metres from the breakdown to the tow destination."""
     quote: Quote | None = None
+    pinned: bool = False
+    """A dispatcher put this job on its truck by hand: re-planning keeps it there."""
 
     @property
     def needs_tow(self) -> bool:

@@ -47,6 +47,8 @@ def plan_truck(
     for job_id in truck.queue:
         job = jobs[job_id]
         if job.state in (JobState.ASSIGNED, JobState.EN_ROUTE):
+            if job.state == JobState.ASSIGNED:  # the crew has not left yet
+                clock_s += rules.prep_s
             clock_s += _travel_s(geo, here, job.snap, band)
             here = job.snap
             arrivals[job.id] = clock_s

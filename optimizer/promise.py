@@ -1,0 +1,86 @@
+"""Promise watch: will each open job's truck arrive within the 40-minute promise?
+
+A received job is checked with the board's proposal (the best truck it could get now).
+An assigned job is checked against its truck's plan (:mod:`optimizer.workload`): the
+predicted arrival at the scene, never earlier than now. The status, the reason and the
+sentence for the caller follow :mod:`optimizer.assign`: the truck has earlier work
+(``all_suitable_busy``), or it would make it at free-flow speed (``congestion``), or else
+``distance``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from optimizer.assign import FREE_FLOW_BAND, Reason, caller_script, promise_status
+from optimizer.board import DispatchBoard
+from optimizer.model import Job, JobState
+
+WATCHED_STATES = frozenset({JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE})
+
+
+@dataclass(frozen=True)
+class PromiseCheck:
+    status: str
+    """``on_time``, ``at_risk`` or ``late``."""
+    reason: Reason | None
+    eta_at_s: float | None
+    """Predicted arrival at the scene (epoch s), None when no truck can take the job."""
+    deadline_s: float
+    truck_id: str | None
+    script_zh: str
+    script_en: str
+
+    @property
+    def alerting(self) -> bool:
+        return self.status != "on_time"
+
+    def key(self) -> tuple[Any, ...]:
+        """What makes a check worth re-sending: status, reason, ETA to the minute."""
+        eta_min = None if self.eta_at_s is None else math.ceil(self.eta_at_s / 60.0)
+        return (self.status, self.reason, eta_min, self.truck_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "eta_at_s": None if self.eta_at_s is None else round(self.eta_at_s, 1),
+            "deadline_s": self.deadline_s,
+            "truck_id": self.truck_id,
+            "script_zh": self.script_zh,
+            "script_en": self.script_en,
+        }
+
+
+def check_promise(board: DispatchBoard, job: Job, *, now_s: float) -> PromiseCheck | None:
+    """The promise of a job not yet reached; None once the crew is on scene or later."""
+    if job.state not in WATCHED_STATES:
+        return None
+    rules = board.rules
+    if job.state == JobState.RECEIVED:
+        proposal = board.propose(job.id, now_s=now_s)
+        best = proposal.best
+        return PromiseCheck(
+            status=proposal.status, reason=proposal.reason,
+            eta_at_s=None if best is None else now_s + best.eta_s, deadline_s=job.deadline_s,
+            truck_id=None if best is None else best.truck,
+            script_zh=proposal.script_zh, script_en=proposal.script_en,
+        )
+    assert job.truck_id is not None
+    truck = board.trucks[job.truck_id]
+    plan = board.plan(truck.id, now_s=now_s)
+    arrival_s = max(plan.arrivals_s.get(job.id, now_s), now_s)
+    status = promise_status(arrival_s, job.deadline_s, rules)
+    reason: Reason | None = None
+    if status != "on_time":
+        if truck.queue and truck.queue[0] != job.id:
+            reason = "all_suitable_busy"
+        else:
+            free_flow_s = float(board.geo.router.travel_times_from(
+                board.truck_snap(truck.id), [job.snap], band=FREE_FLOW_BAND)[0])
+            keep_by_s = job.deadline_s - rules.at_risk_margin_s
+            reason = "congestion" if now_s + free_flow_s <= keep_by_s else "distance"
+    zh, en = caller_script(status, reason, arrival_s - now_s, rules)
+    return PromiseCheck(status, reason, arrival_s, job.deadline_s, truck.id, zh, en)

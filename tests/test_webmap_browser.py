@@ -1,0 +1,284 @@
+"""The live map in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright):
+log in, see the fleet on the map, register a call through the form, confirm it, drag it
+to another truck on the map and in the lists, see a refused drag's reason, and check that
+a second dispatcher (a python-socketio client with its own session) saw every change.
+
+The server is the real ``rescue serve`` in a subprocess on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import socketio
+from webmap_conftest import CENTRE, PASSWORD, USER, call
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+XSS_NAME = '<img src=x onerror="window.__xss=1">王先生'
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    tmp = tmp_path_factory.mktemp("webmap")
+    db = tmp / "dispatch.sqlite"
+    cli = [sys.executable, "-m", "rescue.cli"]
+    subprocess.run([*cli, "user", "add", USER, "--db", str(db)], input=PASSWORD + "\n",
+                   text=True, check=True, cwd=ROOT, capture_output=True)
+    port = _free_port()
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([*cli, "serve", "--port", str(port), "--db", str(db)],
+                                   stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the server did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield Server(url, process, log)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class Listener:
+    """A second dispatcher: python-socketio client logged in with its own session."""
+
+    def __init__(self, url: str) -> None:
+        session = requests.Session()
+        response = session.post(url + "/login", data={"name": USER, "password": PASSWORD},
+                                allow_redirects=False)
+        assert response.status_code == 302
+        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        self.events: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+        self.client = socketio.Client()
+        for name in ("state", "job_updated", "truck_updated", "promise_alert"):
+            self.client.on(name, self._recorder(name))
+        self.client.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
+
+    def _recorder(self, name: str) -> Any:
+        def record(data: Any) -> None:
+            with self._lock:
+                self.events.append((name, data))
+        return record
+
+    def wait_for(self, name: str, test: Any, timeout_s: float = 5.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                for event, data in self.events:
+                    if event == name and test(data):
+                        return data
+            time.sleep(0.05)
+        raise AssertionError(f"no {name} event matching within {timeout_s} s")
+
+    def intake(self, data: dict[str, Any]) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.call("intake", data, timeout=20)
+        assert answer["ok"], answer
+        return answer
+
+
+def _visible_truck(page: Any, *, kind: str, exclude: set[str]) -> tuple[str, float, float]:
+    """A truck of ``kind`` whose marker is on screen and not covered by another marker."""
+    for box in page.locator(f".truck-icon.kind-{kind}").all():
+        truck_id = box.get_attribute("data-truck-id")
+        rect = box.bounding_box()
+        if truck_id in exclude or rect is None:
+            continue
+        x, y = rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2
+        on_top = page.evaluate(
+            "([x, y]) => { const e = document.elementFromPoint(x, y);"
+            " const t = e && e.closest('[data-truck-id]'); return t ? t.dataset.truckId : null; }",
+            [x, y])
+        inside_map = 20 < x < 900 and 60 < y < 850
+        if on_top == truck_id and inside_map:
+            return truck_id, x, y
+    raise AssertionError(f"no {kind} truck marker visible")
+
+
+def _empty_map_point(page: Any) -> tuple[float, float]:
+    """A point of the map with no marker or control on it."""
+    for x in range(300, 900, 37):
+        for y in range(150, 800, 41):
+            free = page.evaluate(
+                "([x, y]) => { const e = document.elementFromPoint(x, y);"
+                " return !!e && !e.closest('.leaflet-marker-icon, .leaflet-control')"
+                " && !!e.closest('#map'); }", [x, y])
+            if free:
+                return x, y
+    raise AssertionError("no empty point on the map")
+
+
+def _until(page: Any, script: str, arg: Any = None, timeout_s: float = 10.0) -> None:
+    """Poll ``script`` in the page until it is true. (Playwright's wait_for_function
+    evaluates a string, which the page's Content-Security-Policy rightly forbids.)"""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"timed out waiting for: {script}"
+        time.sleep(0.05)
+
+
+def _job_on(page: Any, job_id: str, truck_id: str) -> None:
+    _until(page, "([id, t]) => { const j = window.rescueMap.state.jobs.get(id);"
+                 " return !!j && j.truck_id === t; }", [job_id, truck_id])
+
+
+def test_dispatcher_registers_a_call_and_drags_it_to_another_truck(server: Server) -> None:
+    listener = Listener(server.url)
+    listener.wait_for("state", lambda s: len(s["trucks"]) == 46)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda m: problems.append(m.text)
+                if "Content Security Policy" in m.text else None)
+        try:
+            _log_in_and_see_the_fleet(page, server.url)
+            job_id, best = _register_and_confirm_a_call(page, listener)
+            _drag_to_other_trucks(page, listener, job_id, best)
+            _refused_drag_shows_its_reason(page, listener, exclude={best})
+            # The caller's name was shown as text, never run as HTML.
+            page.click(f'#jobs-list li[data-job-id="{job_id}"]')
+            assert XSS_NAME in page.text_content("#job-detail")
+            assert page.evaluate("window.__xss") is None
+            assert page.locator("#job-detail img").count() == 0
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "webmap.png"))
+            browser.close()
+            listener.client.disconnect()
+        assert problems == []
+
+
+def _log_in_and_see_the_fleet(page: Any, url: str) -> None:
+    page.goto(url + "/")
+    assert page.url.endswith("/login")
+    page.fill("#login-name", USER)
+    page.fill("#login-password", "wrong")
+    page.click("#login-submit")
+    assert "wrong password" in page.text_content("#login-error")
+    page.fill("#login-name", USER)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    # The fleet on the map of Beijing, drawn from the project's own road data.
+    page.wait_for_selector(".truck-icon")
+    _until(page, "() => document.querySelectorAll('.truck-icon').length === 46")
+    _until(page, "() => window.rescueMap.roads.getLayers().length >= 5")
+    _until(page, "() => window.rescueMap.rings.getLayers().length >= 5")
+    assert page.locator("#conn").text_content() == "live"
+    assert "OpenStreetMap contributors" in page.text_content(".leaflet-control-attribution")
+
+
+def _register_and_confirm_a_call(page: Any, listener: Listener) -> tuple[str, str]:
+    # A click on the map sets the location fields (WGS-84) ...
+    page.mouse.click(*_empty_map_point(page))
+    assert float(page.input_value("[name=lon]")) > 116.0
+    assert page.input_value("[name=crs]") == "wgs84"
+    # ... or the dispatcher types them; caller text goes in as text, never as HTML.
+    form = {"caller_name": XSS_NAME, "caller_phone": "13800138000", "plate": "京N12345",
+            "model": "Passat", "colour": "black", "member_card": "BJ-000123",
+            "lon": str(CENTRE[0]), "lat": str(CENTRE[1]), "landmarks": "天安门东",
+            "fault_symptoms": "won't start", "customer_need": "jump start"}
+    for name, value in form.items():
+        page.fill(f"[name={name}]", value)
+    page.check("[name=member]")
+    page.select_option("[name=caller_gender]", "male")
+    page.select_option("#fault-category", "flat_battery")
+    page.click("#intake-submit")
+    page.wait_for_selector("#proposal-best")
+    assert "service vehicle" in page.text_content("#triage")
+    assert page.locator("#quote-items tr").count() >= 2
+    assert "0 ¥" in page.text_content("#quote-total")  # a member's on-site rescue is free
+    assert "分钟" in page.text_content("#proposal-script")
+    assert page.locator("#alternatives tr").count() >= 3
+    job_id = page.text_content("#intake-job").split()[1]
+    best = page.text_content("#proposal-best").split()[0]
+    listener.wait_for("job_updated", lambda j: j["id"] == job_id and j["state"] == "received")
+    page.click("#confirm-dispatch")
+    page.wait_for_selector("#dispatched")
+    listener.wait_for("job_updated", lambda j: j["id"] == job_id and j["truck_id"] == best)
+    return job_id, best
+
+
+def _drag_to_other_trucks(page: Any, listener: Listener, job_id: str, best: str) -> None:
+    # Drag the job's marker onto another truck's marker (Leaflet: mouse events).
+    marker = page.locator(f'.job-icon[data-job-id="{job_id}"] .pin')
+    marker.wait_for()
+    target, tx, ty = _visible_truck(page, kind="flatbed", exclude={best})
+    rect = marker.bounding_box()
+    assert rect is not None
+    page.mouse.move(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(rect["x"] + 30, rect["y"] + 30, steps=5)
+    page.mouse.move(tx, ty, steps=15)
+    page.mouse.up()
+    _job_on(page, job_id, target)
+    assert f"{job_id} → {target}" in page.text_content("#notice")
+    # The other dispatcher saw it.
+    moved = listener.wait_for("job_updated", lambda j: j["id"] == job_id and j["version"] == 3)
+    assert moved["truck_id"] == target
+    listener.wait_for("truck_updated", lambda t: t["id"] == target and t["queue"] == [job_id])
+
+    # The same with HTML5 drag and drop: from the jobs list onto a truck marker.
+    page.click("button[data-tab=jobs]")
+    again, *_ = _visible_truck(page, kind="service", exclude={best, target})
+    page.drag_and_drop(f'#jobs-list li[data-job-id="{job_id}"]',
+                       f'.truck-icon[data-truck-id="{again}"]')
+    listener.wait_for("job_updated", lambda j: j["id"] == job_id and j["truck_id"] == again)
+    _job_on(page, job_id, again)
+
+
+def _refused_drag_shows_its_reason(page: Any, listener: Listener, *, exclude: set[str]) -> None:
+    # A tow job (registered by the other dispatcher) dropped on a service vehicle.
+    tow = listener.intake(call((116.45, 39.93), "engine_failure"))["job"]["id"]
+    page.wait_for_selector(f'#jobs-list li[data-job-id="{tow}"]')
+    busy = {j["truck_id"] for _, j in listener.events if isinstance(j, dict) and j.get("truck_id")}
+    service, *_ = _visible_truck(page, kind="service", exclude=exclude | busy)
+    page.drag_and_drop(f'#jobs-list li[data-job-id="{tow}"]',
+                       f'.truck-icon[data-truck-id="{service}"]')
+    _until(page, "() => document.querySelector('#notice').textContent.includes('Refused')")
+    text = page.text_content("#notice")
+    assert "needs a flatbed" in text and service in text and page.is_visible("#notice")
+    assert listener.wait_for("job_updated", lambda j: j["id"] == tow)["state"] == "received"

@@ -1,0 +1,514 @@
+"""The live map's server: login, every Socket.IO event with good and bad payloads,
+versioned drags, broadcasts to other dispatchers, and a restart that rebuilds the state
+from the store. Real Beijing network and fleet, Flask-SocketIO's test client."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_socketio.test_client import SocketIOTestClient
+from webmap_conftest import (
+    CENTRE,
+    FAR_NORTH_WEST,
+    PASSWORD,
+    USER,
+    call,
+    connect,
+    drain,
+    login,
+    new_app,
+    rt,
+    start_clock,
+)
+
+from geo.coords import wgs84_to_gcj02
+from geo.places import Geo
+from rescue.cli import main
+from webmap.app import socketio
+from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user
+from webmap.clock import ManualClock
+from webmap.layers import MAIN_ROADS
+from webmap.store import EventStore
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return start_clock()
+
+
+@pytest.fixture
+def make_app(geo: Geo, tmp_path: Path, clock: ManualClock) -> Iterator[Callable[..., Flask]]:
+    """``make_app(**config)``: an app on ``tmp_path/dispatch.sqlite`` (same store each time)."""
+    apps: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        apps.append(new_app(geo, tmp_path / "dispatch.sqlite", clock, **config))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        rt(app).close()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+def _state(app: Flask) -> dict[str, Any]:
+    """The live state without the clock fields, for before/after comparisons."""
+    snapshot = rt(app).center.snapshot()
+    for key in ("now_s", "server_time"):
+        snapshot.pop(key)
+    return snapshot
+
+
+def _intake(sio: SocketIOTestClient, **fields: Any) -> dict[str, Any]:
+    ack = sio.emit("intake", call(**fields), callback=True)
+    assert ack["ok"], ack
+    return ack
+
+
+def _dispatched(sio: SocketIOTestClient, **fields: Any) -> dict[str, Any]:
+    """A job registered and confirmed on its proposed best truck; returns the job."""
+    ack = _intake(sio, **fields)
+    job, best = ack["job"], ack["proposal"]["best"]["truck"]
+    answer = sio.emit("dispatch", {"job_id": job["id"], "truck_id": best,
+                                   "version": job["version"]}, callback=True)
+    assert answer["ok"], answer
+    return answer["job"]
+
+
+def _other_truck(app: Flask, job: dict[str, Any], kind: str) -> str:
+    trucks = rt(app).center.board.trucks
+    return next(t.id for t in trucks.values() if t.kind == kind and t.id != job["truck_id"])
+
+
+def _refused(
+    sio: SocketIOTestClient, event: str, payload: Any, field: str | None
+) -> dict[str, Any]:
+    """Send, expect ``ok: false`` and exactly one ``error`` event naming ``field``."""
+    ack = sio.emit(event, payload, callback=True)
+    assert ack["ok"] is False, ack
+    errors = drain(sio).get("error", [])
+    assert errors == [ack["error"]]
+    error = errors[0]
+    assert error["event"] == event
+    assert error["field"] == field, error
+    assert error["message"]
+    return error
+
+
+# ---------------------------------------------------------------------------- login
+def test_pages_and_api_need_a_login(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/").status_code == 302
+    assert client.get("/api/state").status_code == 401
+    assert client.get("/api/roads.geojson").status_code == 401
+    assert client.get("/healthz").status_code == 200
+
+
+def test_wrong_password_is_refused(app: Flask) -> None:
+    response = app.test_client().post("/login", data={"name": USER, "password": "nope"})
+    assert response.status_code == 401
+    assert b"wrong password" in response.data
+
+
+def test_socket_connection_without_login_is_refused(app: Flask) -> None:
+    anonymous = socketio.test_client(app, flask_test_client=app.test_client())
+    assert not anonymous.is_connected()
+    wrong = app.test_client()
+    wrong.post("/login", data={"name": USER, "password": "nope"})
+    assert not socketio.test_client(app, flask_test_client=wrong).is_connected()
+
+
+def test_logged_in_client_gets_the_whole_state(app: Flask) -> None:
+    client = login(app)
+    assert client.get("/").status_code == 200
+    sio = socketio.test_client(app, flask_test_client=client)
+    assert sio.is_connected()
+    [state] = drain(sio)["state"]
+    assert len(state["trucks"]) == 46
+    assert state["jobs"] == [] and state["alerts"] == []
+    assert state["band"] == "daytime"
+    truck = state["trucks"][0]
+    assert {"id", "kind", "state", "position", "queue", "route"} <= set(truck)
+
+
+def test_user_add_reads_the_password_from_stdin(tmp_path, monkeypatch, capsys) -> None:
+    db = tmp_path / "users.sqlite"
+    monkeypatch.setattr("sys.stdin", _Stdin("s3cret-enough\n"))
+    assert main(["user", "add", "bo", "--db", str(db)]) == 0
+    assert EventStore(db).check_user("bo", "s3cret-enough")
+    monkeypatch.setattr("sys.stdin", _Stdin("short\n"))
+    assert main(["user", "add", "cy", "--db", str(db)]) == 2
+    assert "at least 8" in capsys.readouterr().err
+
+
+class _Stdin:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def isatty(self) -> bool:
+        return False
+
+    def readline(self) -> str:
+        return self.text
+
+
+# ---------------------------------------------------------------------------- intake
+def test_intake_answers_triage_quote_and_proposal_and_reaches_everyone(app: Flask) -> None:
+    first, second = connect(app), connect(app)
+    ack = first.emit("intake", call(CENTRE, "engine_failure", member=False, member_card=None),
+                     callback=True)
+    assert ack["ok"], ack
+    job, proposal = ack["job"], ack["proposal"]
+    assert job["id"] == "J00001" and job["version"] == 1 and job["state"] == "received"
+    assert job["required_kind"] == "flatbed"  # engine failure: cannot be fixed on the spot
+    assert job["placement"]["zone"] == "inside_5th_ring"
+    assert job["tow_destination_name"]  # nearest group shop (§4)
+    quote = job["quote"]
+    codes = [item["code"] for item in quote["items"]]
+    assert codes[0] == "callout" and "tow_km" in codes  # non-member inside the 5th ring
+    assert quote["items"][0]["fee_yuan"] == 100
+    assert quote["script_zh"] and quote["script_en"]
+    best = proposal["best"]
+    assert best["kind"] == "flatbed" and best["eta_min"] > 0
+    assert proposal["status"] in ("on_time", "at_risk", "late")
+    assert proposal["script_zh"] and proposal["script_en"]
+    assert 1 < len(proposal["candidates"]) <= 6
+    assert job["promise"]["status"] == proposal["status"]
+    [update] = drain(second)["job_updated"]
+    assert update["id"] == "J00001" and update["version"] == 1
+    assert rt(app).store.event_count() == 1
+
+
+BAD_INTAKES: list[tuple[Any, str]] = [
+    ("not an object", "payload"),
+    ({"vehicle": {"plate": "A"}, "member": True}, "caller"),
+    (call(caller={"name": "王先生"}), "caller.phone"),
+    (call(location="116.4,39.9"), "location"),
+    (call(location=[39.9087, 116.3975]), "location"),  # lat, lon swapped
+    (call(location=[120.0, 30.0]), "location"),  # Hangzhou: off the network
+    (call(fault_category="alien_abduction"), "fault_category"),
+    (call(member="yes"), "member"),
+    (call(member_card=None), "member_card"),  # a member must give the card number
+    (call(crs="bd09"), "crs"),
+    (call(insurer="acme"), "insurer"),
+]
+
+
+@pytest.mark.parametrize(("payload", "field"), BAD_INTAKES)
+def test_bad_intake_is_refused_and_nothing_changes(app: Flask, payload: Any, field: str) -> None:
+    sio = connect(app)
+    before = _state(app)
+    error = _refused(sio, "intake", payload, field)
+    assert error["field"].startswith(field.split(".", maxsplit=1)[0])
+    assert _state(app) == before
+    assert rt(app).store.event_count() == 0
+
+
+def test_intake_with_gcj02_location_lands_where_the_wgs84_one_does(app: Flask) -> None:
+    sio = connect(app)
+    lon, lat = (float(v) for v in wgs84_to_gcj02(*CENTRE))
+    job_gcj = _intake(sio, location=[lon, lat], crs="gcj02")["job"]
+    job_wgs = _intake(sio)["job"]
+    assert job_gcj["location"] == pytest.approx(job_wgs["location"], abs=1e-6)
+
+
+# ---------------------------------------------------------------------------- commands
+def test_dispatch_puts_the_job_on_the_truck_and_draws_its_route(app: Flask) -> None:
+    sio, other = connect(app), connect(app)
+    job = _dispatched(sio)
+    assert job["state"] == "assigned" and job["version"] == 2
+    received = drain(other)
+    assert [j["state"] for j in received["job_updated"]] == ["received", "assigned"]
+    [truck] = received["truck_updated"]
+    assert truck["id"] == job["truck_id"] and truck["queue"] == [job["id"]]
+    route = truck["route"]
+    assert route["purpose"] == "to_scene" and route["moving"] is False
+    assert route["geometry"]["type"] == "LineString" and len(route["geometry"]["coordinates"]) > 2
+
+
+BAD_COMMANDS: list[tuple[str, Any, str | None]] = [
+    ("dispatch", {"truck_id": "T01"}, "job_id"),
+    ("dispatch", {"job_id": "J00001"}, "truck_id"),
+    ("dispatch", {"job_id": 1, "truck_id": "T01"}, "job_id"),
+    ("dispatch", {"job_id": "J99999", "truck_id": "T01"}, "job_id"),
+    ("dispatch", {"job_id": "J00001", "truck_id": "T99"}, "truck_id"),
+    ("dispatch", {"job_id": "J00001", "truck_id": "T01", "version": "1"}, "version"),
+    ("dispatch", ["J00001", "T01"], "payload"),
+    ("reassign", {"job_id": "J00001", "truck_id": "T01"}, "version"),
+    ("reassign", {"job_id": "J00001", "truck_id": "T01", "version": True}, "version"),
+    ("advance", {"job_id": "J00001", "version": 1}, "state"),
+    ("advance", {"job_id": "J00001", "state": "teleported", "version": 1}, "state"),
+    ("advance", {"job_id": "J00001", "state": "fixed", "version": 1}, "state"),
+    ("advance", {"job_id": "J00001", "state": ["closed"], "version": 1}, "state"),
+    ("convert_to_tow", {"job_id": "J00001"}, "job_id"),  # not on scene
+    ("convert_to_tow", {"job_id": "J00001", "destination": "shop"}, "destination"),
+    ("convert_to_tow", {"job_id": "J00001", "destination": [1, 2, 3]}, "destination"),
+    ("truck_duty", {"truck_id": "T01"}, "on_duty"),
+    ("truck_duty", {"truck_id": "T01", "on_duty": "no"}, "on_duty"),
+    ("truck_duty", {"truck_id": "T404", "on_duty": False}, "truck_id"),
+    ("propose", {"job_id": None}, "job_id"),
+    ("propose", 42, "payload"),
+]
+
+
+@pytest.mark.parametrize(("event", "payload", "field"), BAD_COMMANDS)
+def test_bad_command_is_refused_and_nothing_changes(
+    app: Flask, event: str, payload: Any, field: str | None
+) -> None:
+    sio = connect(app)
+    _intake(sio)  # J00001, received, version 1
+    drain(sio)
+    before, stored = _state(app), rt(app).store.event_count()
+    _refused(sio, event, payload, field)
+    assert _state(app) == before
+    assert rt(app).store.event_count() == stored
+
+
+def test_dispatch_to_a_truck_of_the_wrong_kind_says_why(app: Flask) -> None:
+    sio = connect(app)
+    job = _intake(sio, fault="gearbox_failure")["job"]
+    service = next(t.id for t in rt(app).center.board.trucks.values() if t.kind == "service")
+    error = _refused(sio, "dispatch", {"job_id": job["id"], "truck_id": service}, "truck_id")
+    assert "service truck" in error["message"] and "flatbed" in error["message"]
+
+
+def test_drag_to_another_truck_reaches_every_dispatcher(app: Flask, clock: ManualClock) -> None:
+    sio, other = connect(app), connect(app)
+    job = _dispatched(sio)
+    old_truck = job["truck_id"]
+    new_truck = _other_truck(app, job, "service")
+    drain(other)
+    clock.advance(30)
+    ack = sio.emit("reassign", {"job_id": job["id"], "truck_id": new_truck,
+                                "version": job["version"]}, callback=True)
+    assert ack["ok"], ack
+    assert ack["job"]["truck_id"] == new_truck and ack["job"]["version"] == job["version"] + 1
+    seen = drain(other)
+    assert seen["job_updated"][-1]["truck_id"] == new_truck
+    trucks = {t["id"]: t for t in seen["truck_updated"]}
+    assert trucks[old_truck]["queue"] == [] and trucks[old_truck]["route"] is None
+    assert trucks[new_truck]["queue"] == [job["id"]]
+
+
+def test_two_dispatchers_drag_the_same_job_the_second_is_told(
+    app: Flask, clock: ManualClock
+) -> None:
+    first, second = connect(app), connect(app)
+    job = _dispatched(first)
+    seen_version = job["version"]
+    drain(second)
+    to_first = _other_truck(app, job, "service")
+    to_second = _other_truck(app, {"truck_id": to_first}, "flatbed")
+    clock.advance(10)
+    ok = first.emit("reassign", {"job_id": job["id"], "truck_id": to_first,
+                                 "version": seen_version}, callback=True)
+    assert ok["ok"]
+    error = _refused(second, "reassign", {"job_id": job["id"], "truck_id": to_second,
+                                          "version": seen_version}, "version")
+    assert f"is at version {seen_version + 1}" in error["message"]
+    assert f"reassign by {USER}" in error["message"]
+    assert rt(app).center.board.jobs[job["id"]].truck_id == to_first
+
+
+def test_invalid_drag_is_refused_with_its_reason(app: Flask) -> None:
+    sio = connect(app)
+    job = _dispatched(sio, fault="engine_failure")  # on a flatbed
+    service = _other_truck(app, job, "service")
+    error = _refused(sio, "reassign", {"job_id": job["id"], "truck_id": service,
+                                       "version": job["version"]}, "truck_id")
+    assert "needs a flatbed" in error["message"]
+    same = _refused(sio, "reassign", {"job_id": job["id"], "truck_id": job["truck_id"],
+                                      "version": job["version"]}, "truck_id")
+    assert "already on this truck" in same["message"]
+
+
+def test_advance_through_the_states_and_refuse_a_skip(app: Flask, clock: ManualClock) -> None:
+    sio = connect(app)
+    job = _dispatched(sio)
+    for state in ("en_route", "on_scene", "fixed", "closed"):
+        clock.advance(60)
+        ack = sio.emit("advance", {"job_id": job["id"], "state": state,
+                                   "version": job["version"]}, callback=True)
+        assert ack["ok"], ack
+        job = ack["job"]
+        assert job["state"] == state
+        if state == "en_route":
+            truck = rt(app).center.truck_json(job["truck_id"])
+            assert truck["state"] == "en_route" and truck["route"]["moving"] is True
+    assert rt(app).center.active_job_ids() == []
+    assert [h["state"] for h in job["history"]] == [
+        "assigned", "en_route", "on_scene", "fixed", "closed"]
+    assert job["promise_kept"] is True
+    stale = _refused(sio, "advance", {"job_id": job["id"], "state": "closed",
+                                      "version": job["version"] - 1}, "version")
+    assert "version" in stale["message"]
+
+
+def test_convert_to_tow_on_a_service_truck_needs_a_flatbed(app: Flask, clock: ManualClock) -> None:
+    sio = connect(app)
+    job = _dispatched(sio, fault="flat_tyre")
+    truck_id = job["truck_id"]
+    assert rt(app).center.board.trucks[truck_id].kind == "service"
+    for state in ("en_route", "on_scene"):
+        clock.advance(120)
+        job = sio.emit("advance", {"job_id": job["id"], "state": state,
+                                   "version": job["version"]}, callback=True)["job"]
+    ack = sio.emit("convert_to_tow", {"job_id": job["id"], "version": job["version"]},
+                   callback=True)
+    assert ack["ok"], ack
+    job = ack["job"]
+    assert job["state"] == "received" and job["required_kind"] == "flatbed"
+    assert job["tow_destination_name"] and job["tow_km"] > 0
+    assert any(item["code"].startswith("tow") for item in job["quote"]["items"])
+    assert rt(app).center.board.trucks[truck_id].queue == []
+    proposal = sio.emit("propose", {"job_id": job["id"]}, callback=True)["proposal"]
+    assert proposal["best"]["kind"] == "flatbed"
+
+
+def test_truck_duty(app: Flask) -> None:
+    sio, other = connect(app), connect(app)
+    ack = sio.emit("truck_duty", {"truck_id": "T01", "on_duty": False}, callback=True)
+    assert ack["ok"] and ack["truck"]["state"] == "off_duty"
+    assert drain(other)["truck_updated"][0]["state"] == "off_duty"
+    job = _dispatched(sio)
+    busy = job["truck_id"]
+    error = _refused(sio, "truck_duty", {"truck_id": busy, "on_duty": False}, "on_duty")
+    assert "still has work" in error["message"]
+    assert sio.emit("truck_duty", {"truck_id": "T01", "on_duty": True}, callback=True)["ok"]
+
+
+def test_sync_sends_the_whole_state(app: Flask) -> None:
+    sio = connect(app)
+    _dispatched(sio)
+    drain(sio)
+    ack = sio.emit("sync", callback=True)
+    assert ack["ok"]
+    [state] = drain(sio)["state"]
+    assert [j["id"] for j in state["jobs"]] == ["J00001"]
+
+
+def test_a_far_call_raises_a_promise_alert_with_reason_and_sentence(app: Flask) -> None:
+    sio, other = connect(app), connect(app)
+    ack = _intake(sio, where=FAR_NORTH_WEST, fault="engine_failure")
+    assert ack["proposal"]["status"] in ("at_risk", "late")
+    [alert] = drain(other)["promise_alert"]
+    assert alert["job_id"] == ack["job"]["id"]
+    assert alert["status"] == ack["proposal"]["status"]
+    assert alert["reason"] in ("distance", "congestion", "all_suitable_busy")
+    assert alert["script_zh"] and alert["script_en"] and alert["caller"]["phone"]
+    state = rt(app).center.snapshot()
+    assert [a["job_id"] for a in state["alerts"]] == [ack["job"]["id"]]
+
+
+def test_an_assigned_job_turns_late_as_time_passes(app: Flask, clock: ManualClock) -> None:
+    sio, other = connect(app), connect(app)
+    job = _dispatched(sio)
+    drain(other)
+    clock.advance(39 * 60)  # the crew never left
+    rt(app).center.watch_promises()
+    [alert] = drain(other)["promise_alert"]
+    assert alert["job_id"] == job["id"] and alert["status"] == "at_risk"
+    clock.advance(2 * 60)
+    rt(app).center.watch_promises()
+    [late] = drain(other)["promise_alert"]
+    assert late["status"] == "late"
+
+
+# ---------------------------------------------------------------------------- store
+def test_restart_rebuilds_the_state_from_the_store(
+    make_app: Callable[..., Flask], clock: ManualClock
+) -> None:
+    app = make_app()
+    sio = connect(app)
+    moved = _dispatched(sio)
+    towed = _dispatched(sio, where=(116.45, 39.93), fault="engine_failure")
+    clock.advance(60)
+    sio.emit("reassign", {"job_id": moved["id"], "truck_id": _other_truck(app, moved, "service"),
+                          "version": moved["version"]}, callback=True)
+    for state in ("en_route", "on_scene", "towing"):
+        clock.advance(300)
+        towed = sio.emit("advance", {"job_id": towed["id"], "state": state,
+                                     "version": towed["version"]}, callback=True)["job"]
+    sio.emit("truck_duty", {"truck_id": "T46", "on_duty": False}, callback=True)
+    rt(app).center.move_trucks({"T46": (116.30, 40.0)})
+    before = _state(app)
+    rt(app).close()
+
+    again = make_app()
+    report = rt(again).center.replay_report
+    assert report["events"] == rt(again).store.event_count() and report["skipped"] == []
+    after = _state(again)
+    # Everything recorded comes back: states, trucks, queues, versions, history, quotes,
+    # routes, positions. Promises are predictions, made again at the restart time.
+    for job in before["jobs"] + after["jobs"]:
+        assert job.pop("promise") or job["state"] not in ("received", "assigned", "en_route")
+    assert after["jobs"] == before["jobs"]
+    assert after["trucks"] == before["trucks"]
+    sio2 = connect(again)
+    ack = sio2.emit("intake", call(), callback=True)
+    assert ack["job"]["id"] == "J00003"  # numbering goes on
+
+
+def test_events_are_append_only(tmp_path) -> None:
+    store = EventStore(tmp_path / "s.sqlite")
+    store.append("intake", {"job_id": "J1"}, at_s=1.0, user="u")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store._conn.execute("UPDATE events SET kind = 'x'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store._conn.execute("DELETE FROM events")
+    assert [e.kind for e in store.events()] == ["intake"]
+
+
+def test_a_failing_store_refuses_the_command_and_keeps_the_state(app: Flask, monkeypatch) -> None:
+    sio = connect(app)
+    before = _state(app)
+
+    def broken(*args: Any, **kwargs: Any) -> int:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(rt(app).store, "append", broken)
+    error = _refused(sio, "intake", call(), "store")
+    assert "not stored" in error["message"]
+    assert _state(app) == before
+
+
+# ---------------------------------------------------------------------------- http
+def test_layers_and_vendor_assets(app: Flask) -> None:
+    client = login(app)
+    roads = client.get("/api/roads.geojson")
+    assert roads.status_code == 200 and roads.mimetype == "application/geo+json"
+    classes = {f["properties"]["highway"] for f in roads.json["features"]}
+    assert {"motorway", "trunk", "primary", "secondary", "tertiary"} <= classes
+    assert classes <= set(MAIN_ROADS)
+    assert client.get("/api/roads.geojson", headers={"If-None-Match": roads.get_etag()[0]}
+                      ).status_code == 304
+    rings = client.get("/api/rings.geojson").json
+    names = {f["properties"]["name:en"] for f in rings["features"]}
+    assert {"5th Ring Road", "6th Ring Road"} <= names
+    assert len(client.get("/api/shops.geojson").json["features"]) > 3
+    assert client.get("/vendor/leaflet/leaflet.js").status_code == 200
+    assert client.get("/vendor/socket.io/socket.io.min.js").status_code == 200
+    assert client.get("/vendor/leaflet/../../package.json").status_code == 404
+    assert client.get("/vendor/jquery/jquery.js").status_code == 404
+    page = client.get("/").data.decode()
+    assert "/vendor/leaflet/leaflet.js" in page and "cdn" not in page.lower()
+
+
+def test_first_start_creates_the_dispatcher_login(tmp_path) -> None:
+    store = EventStore(tmp_path / "db.sqlite")
+    password = ensure_first_user(store, folder=tmp_path)
+    assert password and store.check_user("dispatcher", password)
+    text = (tmp_path / FIRST_LOGIN_FILE).read_text()
+    assert password in text
+    assert (tmp_path / FIRST_LOGIN_FILE).stat().st_mode & 0o077 == 0
+    assert ensure_first_user(store, folder=tmp_path) is None  # only once
+    assert PASSWORD not in text

@@ -1,0 +1,421 @@
+"""The live dispatch map: Flask routes and Socket.IO events over one DispatchCenter.
+
+Thin by design: every handler checks the payload's shape, calls the center, and answers
+with an acknowledgement ``{"ok": true, ...}``; on an error it emits ``error``
+``{"event", "field", "value", "message"}`` to the sender (and acknowledges
+``{"ok": false, "error": ...}``), and the state is unchanged. Changes reach every logged-in
+dispatcher through the ``dispatchers`` room.
+
+Client -> server: ``intake``, ``propose``, ``dispatch``, ``reassign``, ``advance``,
+``convert_to_tow``, ``truck_duty``, ``sync``. Server -> clients: ``state`` (on connect and
+``sync``), ``truck_positions`` (batched, once a second at most), ``job_updated``,
+``truck_updated``, ``promise_alert``, ``error``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
+
+from geo.config import PROJECT_ROOT, load_rules
+from geo.errors import InputError
+from geo.places import Geo, load_geo
+from optimizer.model import JobState
+from optimizer.rules import load_business_rules
+from optimizer.shops import Shops
+from webmap import auth
+from webmap.center import DispatchCenter, StoreError
+from webmap.clock import Clock, SimClock
+from webmap.layers import Layer, rings_geojson, roads_geojson, shops_geojson
+from webmap.serialize import jsonable
+from webmap.sim import SimConfig, Simulation
+from webmap.store import DEFAULT_DB_PATH, EventStore
+
+log = logging.getLogger(__name__)
+
+socketio = SocketIO()
+ROOM = "dispatchers"
+VENDOR = {
+    "leaflet": PROJECT_ROOT / "node_modules" / "leaflet" / "dist",
+    "socket.io": PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist",
+}
+# Defence in depth behind the page's textContent-only rendering: scripts only from the app
+# itself, OSM tiles as the only outside resource.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https://tile.openstreetmap.org; connect-src 'self' ws: wss:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+DEFAULTS: dict[str, Any] = {
+    "RESCUE_DB": str(DEFAULT_DB_PATH),
+    "RESCUE_FLEET": None,  # fleet file; default data/fleet.json
+    "RESCUE_GEO": None,  # a loaded geo.places.Geo (tests share one)
+    "RESCUE_CLOCK": None,  # a webmap.clock.Clock (tests use a ManualClock)
+    "SIM": False,
+    "SIM_SPEED": 1.0,
+    "SIM_SEED": None,
+    "SIM_CALLS_PER_HOUR": SimConfig.calls_per_hour,
+    "TICK_S": 1.0,
+    "PROMISE_WATCH_S": 2.0,
+    "POSITIONS_FLUSH_S": 5.0,
+    "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://... to share broadcasts between servers
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+}
+
+
+@dataclass
+class Runtime:
+    """What one app instance runs: the center, its store, the map layers, the simulation."""
+
+    center: DispatchCenter
+    store: EventStore
+    sim: Simulation | None
+    layers: dict[str, Layer]
+    config: Mapping[str, Any]
+    stop: threading.Event = field(default_factory=threading.Event)
+    task: Any = None
+    ticks: int = 0
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            self.task.join(timeout=5)
+        self.center.flush_positions()
+        self.store.close()
+
+
+def runtime() -> Runtime:
+    value: Runtime = current_app.extensions["rescue"]
+    return value
+
+
+# ---------------------------------------------------------------------------- factory
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The Flask app with its DispatchCenter (state rebuilt from the store)."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    if config:
+        app.config.from_mapping(config)
+    store = EventStore(Path(app.config["RESCUE_DB"]))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = store.secret_key()
+    geo: Geo = app.config["RESCUE_GEO"] or load_geo()
+    rules = load_business_rules()
+    clock: Clock = app.config["RESCUE_CLOCK"] or SimClock(
+        speed=float(app.config["SIM_SPEED"]), not_before=store.last_at_s())
+    shops = Shops.load(geo)
+    fleet = app.config["RESCUE_FLEET"]
+    center = DispatchCenter.open(store=store, geo=geo, rules=rules, clock=clock, shops=shops,
+                                 fleet_path=Path(fleet) if fleet else None)
+    sim = None
+    if app.config["SIM"]:
+        sim = Simulation(center, SimConfig(
+            calls_per_hour=float(app.config["SIM_CALLS_PER_HOUR"]), seed=app.config["SIM_SEED"]))
+    layers = {
+        "roads": Layer(lambda: roads_geojson(geo.network)),
+        "rings": Layer(lambda: rings_geojson(load_rules())),
+        "shops": Layer(lambda: shops_geojson(shops)),
+    }
+    app.extensions["rescue"] = Runtime(center, store, sim, layers, app.config)
+    center.subscribe(_broadcast)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages)
+    app.after_request(_security_headers)
+    options: dict[str, Any] = {"async_mode": "threading"}
+    if app.config["SOCKETIO_MESSAGE_QUEUE"]:
+        options["message_queue"] = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    socketio.init_app(app, **options)
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _broadcast(event: str, payload: dict[str, Any]) -> None:
+    socketio.emit(event, payload, to=ROOM)
+
+
+# ---------------------------------------------------------------------------- live loop
+def start_live(app: Flask) -> None:
+    """Start the background task: simulation tick, promise watch, position flush."""
+    rt: Runtime = app.extensions["rescue"]
+    if rt.task is None:
+        rt.task = socketio.start_background_task(_live_loop, rt)
+
+
+def _live_loop(rt: Runtime) -> None:
+    tick_s = float(rt.config["TICK_S"])
+    watch_s = float(rt.config["PROMISE_WATCH_S"])
+    flush_s = float(rt.config["POSITIONS_FLUSH_S"])
+    last_watch = last_flush = time.monotonic()
+    while not rt.stop.is_set():
+        started = time.monotonic()
+        try:
+            if rt.sim is not None:
+                rt.sim.step()
+            if started - last_watch >= watch_s:
+                rt.center.watch_promises()
+                last_watch = started
+            if started - last_flush >= flush_s:
+                rt.center.flush_positions()
+                last_flush = started
+        except Exception:
+            log.exception("live loop tick failed")
+        rt.ticks += 1
+        socketio.sleep(max(0.0, tick_s - (time.monotonic() - started)))
+
+
+# ---------------------------------------------------------------------------- pages
+pages = Blueprint("pages", __name__)
+
+
+@pages.route("/")
+@auth.login_required
+def index() -> Any:
+    rt = runtime()
+    rules = rt.center.rules
+    page_config = {
+        "user": session["user"],
+        "sim": rt.sim is not None,
+        "speed": rt.center.clock.speed,
+        "promise_min": rules.promise_s / 60.0,
+        "faults": [{"id": f, "kind": k} for f, k in rules.fault_kinds.items()],
+        "insurers": [{"id": i.key, "name_zh": i.name_zh, "name_en": i.name_en, "phone": i.phone}
+                     for i in rules.insurers.values()],
+        "job_states": [s.value for s in JobState],
+        "attribution": "© OpenStreetMap contributors",
+    }
+    return render_template("index.html", page_config=page_config)
+
+
+@pages.route("/favicon.ico")
+def favicon() -> Any:
+    return Response(status=204)
+
+
+@pages.route("/healthz")
+def healthz() -> Any:
+    return {"ok": True}
+
+
+@pages.route("/api/state")
+@auth.login_required
+def api_state() -> Any:
+    return jsonable(runtime().center.snapshot())
+
+
+@pages.route("/api/<name>.geojson")
+@auth.login_required
+def api_layer(name: str) -> Any:
+    layer = runtime().layers.get(name)
+    if layer is None:
+        abort(404)
+    if request.if_none_match.contains(layer.etag):
+        return Response(status=304)
+    response = Response(layer.body, mimetype="application/geo+json")
+    response.set_etag(layer.etag)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@pages.route("/vendor/<lib>/<path:filename>")
+def vendor(lib: str, filename: str) -> Any:
+    """Leaflet and the Socket.IO client from node_modules (``npm ci``): no CDN needed."""
+    folder = VENDOR.get(lib)
+    if folder is None:
+        abort(404)
+    if not folder.is_dir():
+        abort(404, description=f"{folder} is missing: run `make install` (npm ci)")
+    return send_from_directory(folder, filename, max_age=86400)
+
+
+# ---------------------------------------------------------------------------- socket.io
+class _Payload:
+    """Shape checks for event payloads: required/optional fields of given JSON types."""
+
+    TYPES: ClassVar[dict[type, str]] = {str: "text", int: "an integer", bool: "true or false",
+                              list: "a list", dict: "an object"}
+
+    def __init__(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise InputError("payload", jsonable(data), "must be a JSON object")
+        self.data = data
+
+    def get(self, name: str, kind: type, *, required: bool = True, default: Any = None) -> Any:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise InputError(name, None, "is required")
+            return default
+        wrong = isinstance(value, bool) and kind is not bool
+        if wrong or not isinstance(value, kind):
+            raise InputError(name, jsonable(value), f"must be {self.TYPES[kind]}")
+        return value
+
+
+def _user() -> str:
+    user = session.get("user")
+    if not isinstance(user, str):
+        raise InputError("session", None, "login required")
+    return user
+
+
+def _event(name: str) -> Callable[[Callable[[Any, str], dict[str, Any]]], Any]:
+    """Register a thin handler: ``fn(data, user) -> answer``; errors become ``error``."""
+
+    def decorator(fn: Callable[[Any, str], dict[str, Any]]) -> Any:
+        @functools.wraps(fn)
+        def handler(*args: Any) -> dict[str, Any]:
+            data = args[0] if len(args) == 1 else (None if not args else list(args))
+            try:
+                answer = fn(data, _user())
+            except InputError as error:
+                return _refuse(name, error.field, error.value, error.reason)
+            except StoreError as error:
+                return _refuse(name, "store", None, str(error))
+            except Exception:
+                log.exception("event %s failed", name)
+                return _refuse(name, None, None, "internal error: the command was not applied")
+            return {"ok": True, **jsonable(answer)}
+
+        socketio.on(name)(handler)
+        return handler
+
+    return decorator
+
+
+def _refuse(event: str, field_name: str | None, value: Any, message: str) -> dict[str, Any]:
+    error = {"event": event, "field": field_name, "value": jsonable(value), "message": message}
+    emit("error", error)
+    return {"ok": False, "error": error}
+
+
+@socketio.on("connect")
+def on_connect(auth_data: Any = None) -> None:
+    user = session.get("user")
+    if not isinstance(user, str) or not runtime().store.has_user(user):
+        raise ConnectionRefusedError("login required: open /login first")
+    join_room(ROOM)
+    emit("state", jsonable(runtime().center.snapshot()))
+
+
+@_event("sync")
+def on_sync(data: Any, user: str) -> dict[str, Any]:
+    state = jsonable(runtime().center.snapshot())
+    emit("state", state)
+    return {"now_s": state["now_s"]}
+
+
+@_event("intake")
+def on_intake(data: Any, user: str) -> dict[str, Any]:
+    _Payload(data)
+    return runtime().center.intake(data, user=user)
+
+
+@_event("propose")
+def on_propose(data: Any, user: str) -> dict[str, Any]:
+    payload = _Payload(data)
+    return {"proposal": runtime().center.propose(payload.get("job_id", str))}
+
+
+@_event("dispatch")
+def on_dispatch(data: Any, user: str) -> dict[str, Any]:
+    p = _Payload(data)
+    return runtime().center.dispatch(
+        p.get("job_id", str), p.get("truck_id", str),
+        version=p.get("version", int, required=False), user=user)
+
+
+@_event("reassign")
+def on_reassign(data: Any, user: str) -> dict[str, Any]:
+    p = _Payload(data)
+    return runtime().center.reassign(
+        p.get("job_id", str), p.get("truck_id", str), version=p.get("version", int), user=user)
+
+
+@_event("advance")
+def on_advance(data: Any, user: str) -> dict[str, Any]:
+    p = _Payload(data)
+    return runtime().center.advance(
+        p.get("job_id", str), p.get("state", str), version=p.get("version", int), user=user)
+
+
+@_event("convert_to_tow")
+def on_convert_to_tow(data: Any, user: str) -> dict[str, Any]:
+    p = _Payload(data)
+    return runtime().center.convert_to_tow(
+        p.get("job_id", str), destination=p.get("destination", list, required=False),
+        destination_name=p.get("destination_name", str, required=False, default=""),
+        crs=p.get("crs", str, required=False, default="wgs84"),
+        version=p.get("version", int, required=False), user=user)
+
+
+@_event("truck_duty")
+def on_truck_duty(data: Any, user: str) -> dict[str, Any]:
+    p = _Payload(data)
+    return runtime().center.set_duty(p.get("truck_id", str), p.get("on_duty", bool), user=user)
+
+
+# ---------------------------------------------------------------------------- serving
+def serve(
+    *, host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, sim: bool = False,
+    speed: float = 1.0, fleet: Path | None = None, seed: int | None = None,
+    calls_per_hour: float | None = None,
+) -> None:
+    """Run the server until interrupted (Werkzeug's threaded server, WebSocket transport)."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # SIGTERM ends the server like Ctrl-C, so the positions are flushed and the store closed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    db_path = Path(db) if db else DEFAULT_DB_PATH
+    config: dict[str, Any] = {"RESCUE_DB": str(db_path), "SIM": sim, "SIM_SPEED": speed,
+                              "RESCUE_FLEET": str(fleet) if fleet else None, "SIM_SEED": seed}
+    if calls_per_hour is not None:
+        config["SIM_CALLS_PER_HOUR"] = calls_per_hour
+    app = create_app(config)
+    rt: Runtime = app.extensions["rescue"]
+    password = auth.ensure_first_user(rt.store, folder=db_path.parent)
+    first_file = db_path.parent / auth.FIRST_LOGIN_FILE
+    if password:
+        print(f"First start: log in as user '{auth.FIRST_USER}' with password {password}\n"
+              f"(also written to {first_file}; add users with `rescue user add NAME`)", flush=True)
+    elif first_file.exists():
+        print(f"Log in as a dispatcher (the first login is in {first_file})", flush=True)
+    report = rt.center.replay_report
+    print(f"State rebuilt from {report['events']} stored events"
+          + (f" ({len(report['skipped'])} skipped)" if report["skipped"] else "")
+          + (f"; simulation at {speed:g}x" if sim else ""), flush=True)
+    print(f"Live dispatch map: http://{host}:{port}/", flush=True)
+    start_live(app)
+    try:
+        socketio.run(app, host=host, port=port, debug=False, use_reloader=False,
+                     log_output=False, allow_unsafe_werkzeug=True)
+    finally:
+        rt.close()

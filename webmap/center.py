@@ -1,0 +1,589 @@
+"""The dispatch center: the single owner of the live state.
+
+It wraps :class:`optimizer.board.DispatchBoard`, which makes every decision (intake,
+triage, quote, proposal, assignment, state machine), and adds what a room of dispatchers
+needs around it:
+
+- a lock, so commands from many threads apply one at a time;
+- a version per job: a command that changes a job carries the version its sender saw,
+  and a stale one is refused saying who changed the job and how (two dispatchers drag the
+  same job: the first wins, the second is told);
+- the store: every accepted command is appended before it is acknowledged, and on start
+  the events are replayed through the board, so a restart loses nothing;
+- publishing: every change is handed to the subscribers (the app broadcasts it);
+- each busy truck's current leg (``geo.router.route``, for the map and the simulator),
+  and the promise watch of :mod:`optimizer.promise`.
+
+It never computes a route or a fee itself: it calls ``optimizer`` and ``geo``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from geo.coords import check_crs, to_wgs84
+from geo.errors import InputError
+from geo.places import Geo
+from geo.router import Route
+from optimizer.board import DispatchBoard
+from optimizer.fleet_file import load_board
+from optimizer.model import JobState, LonLat, TruckState
+from optimizer.rules import Rules
+from optimizer.shops import Shops
+from webmap.clock import Clock, SimClock
+from optimizer.promise import PromiseCheck, check_promise
+from webmap.serialize import job_json, jsonable, proposal_json, truck_json
+from webmap.store import EventStore
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, dict[str, Any]], None]
+Message = tuple[str, dict[str, Any]]
+FINAL_STATES = frozenset({JobState.CLOSED, JobState.CANCELLED})
+_JOB_ID = re.compile(r"^J(\d+)$")
+REASON_TEXT = {
+    "distance": "far from the nearest suitable truck",
+    "congestion": "traffic congestion at this time of day",
+    "all_suitable_busy": "the suitable trucks are busy with other rescues",
+    "no_suitable_truck": "no suitable truck is on duty",
+}
+
+
+class StoreError(RuntimeError):
+    """The store refused a command; the live state was rebuilt from the store."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A truck's current drive: to the scene of its first job, or towing to the destination.
+
+    ``depart_s`` is None while the crew has not left (the route is only planned).
+    """
+
+    truck_id: str
+    job_id: str
+    purpose: Literal["to_scene", "to_destination"]
+    route: Route
+    depart_s: float | None
+    key: tuple[str, str, bool]
+
+    @property
+    def arrive_s(self) -> float | None:
+        return None if self.depart_s is None else self.depart_s + self.route.travel_s
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "purpose": self.purpose,
+            "moving": self.depart_s is not None,
+            "depart_s": self.depart_s,
+            "arrive_s": self.arrive_s,
+            "travel_s": round(self.route.travel_s, 1),
+            "length_m": round(self.route.length_m, 1),
+            "geometry": self.route.geometry,
+        }
+
+
+@dataclass
+class _Touched:
+    jobs: list[str] = field(default_factory=list)
+    trucks: list[str] = field(default_factory=list)
+
+
+class DispatchCenter:
+    """Live state of the dispatch room; see the module docstring.
+
+    Build it with :meth:`open` (board from the fleet file, then the store's events
+    replayed). Commands raise :class:`geo.errors.InputError` naming the field and value,
+    with the state unchanged.
+    """
+
+    def __init__(
+        self,
+        board: DispatchBoard,
+        store: EventStore,
+        *,
+        clock: Clock,
+        board_factory: Callable[[float], DispatchBoard] | None = None,
+    ) -> None:
+        self.board = board
+        self.store = store
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._board_factory = board_factory
+        self._subscribers: list[Publish] = []
+        self._versions: dict[str, int] = {}
+        self._last_change: dict[str, tuple[str, str]] = {}
+        self._active: set[str] = set()
+        self._legs: dict[str, Leg] = {}
+        self._promises: dict[str, PromiseCheck] = {}
+        self._moved: dict[str, LonLat] = {}
+        self._last_s = 0.0
+        self._next_job = 1
+        self.replay_report: dict[str, Any] = {"events": 0, "skipped": []}
+        self._adopt_board_jobs()
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def open(
+        cls,
+        *,
+        store: EventStore,
+        geo: Geo,
+        rules: Rules,
+        clock: Clock | None = None,
+        fleet_path: Path | None = None,
+        shops: Shops | None = None,
+    ) -> DispatchCenter:
+        """The fleet file's trucks and work, then every stored event replayed in order."""
+        clock = clock or SimClock(not_before=store.last_at_s())
+        shops = shops or Shops.load(geo)
+
+        def factory(now_s: float) -> DispatchBoard:
+            return load_board(fleet_path, geo=geo, rules=rules, now_s=now_s, shops=shops)
+
+        center = cls(factory(clock.now()), store, clock=clock, board_factory=factory)
+        with center.lock:
+            center._replay()
+        return center
+
+    def _adopt_board_jobs(self) -> None:
+        """Jobs already on the board (a fleet file's work) start at version 1."""
+        for job in self.board.jobs.values():
+            self._versions.setdefault(job.id, 1)
+            self._last_change.setdefault(job.id, ("fleet file", "intake"))
+            if job.state not in FINAL_STATES:
+                self._active.add(job.id)
+            self._bump_job_counter(job.id)
+
+    def _bump_job_counter(self, job_id: str) -> None:
+        match = _JOB_ID.match(job_id)
+        if match:
+            self._next_job = max(self._next_job, int(match.group(1)) + 1)
+
+    def _replay(self) -> None:
+        skipped = []
+        count = 0
+        for event in self.store.events():
+            count += 1
+            try:
+                touched = self._apply(event.kind, event.payload, now_s=event.at_s)
+            except (ValueError, KeyError, TypeError) as error:
+                skipped.append({"seq": event.seq, "kind": event.kind, "error": str(error)})
+                log.warning("replay: event %s (%s) skipped: %s", event.seq, event.kind, error)
+                continue
+            self._record(touched, event.kind, event.user)
+            self._last_s = max(self._last_s, event.at_s)
+        now_s = self._now()
+        for truck_id, position in self.store.positions().items():
+            if truck_id in self.board.trucks:
+                try:
+                    self.board.move_truck(truck_id, position, replan=True)
+                except InputError as error:
+                    log.warning("replay: position of %s ignored: %s", truck_id, error)
+        for truck_id in self.board.trucks:
+            self._refresh_leg(truck_id, now_s=now_s)
+        for job_id in self._active:
+            self._recheck(job_id, now_s=now_s)
+        self.replay_report = {"events": count, "skipped": skipped}
+
+    def _rebuild(self) -> None:
+        """Throw the live state away and rebuild it from the store (after a failure)."""
+        if self._board_factory is None:
+            raise StoreError("cannot rebuild: the center was built without a board factory")
+        self.board = self._board_factory(self._now())
+        self._versions.clear()
+        self._last_change.clear()
+        self._active.clear()
+        self._legs.clear()
+        self._promises.clear()
+        self._adopt_board_jobs()
+        self._replay()
+
+    # ------------------------------------------------------------------ publishing
+    def subscribe(self, publish: Publish) -> None:
+        self._subscribers.append(publish)
+
+    def _send(self, messages: Iterable[Message]) -> None:
+        for event, payload in messages:
+            for publish in self._subscribers:
+                try:
+                    publish(event, payload)
+                except Exception:
+                    log.exception("publishing %s failed", event)
+
+    # ------------------------------------------------------------------ clock
+    def _now(self) -> float:
+        """The clock, never behind a command already applied."""
+        self._last_s = max(self._last_s, self.clock.now())
+        return self._last_s
+
+    def now(self) -> float:
+        with self.lock:
+            return self._now()
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def rules(self) -> Rules:
+        return self.board.rules
+
+    @property
+    def geo(self) -> Geo:
+        return self.board.geo
+
+    def last_change(self, job_id: str) -> tuple[str, str]:
+        """Who made the job's last change, and which command it was."""
+        with self.lock:
+            self.board.job(job_id)
+            return self._last_change[job_id]
+
+    def version(self, job_id: str) -> int:
+        with self.lock:
+            self.board.job(job_id)
+            return self._versions[job_id]
+
+    def active_job_ids(self) -> list[str]:
+        with self.lock:
+            return sorted(self._active)
+
+    def leg(self, truck_id: str) -> Leg | None:
+        with self.lock:
+            return self._legs.get(truck_id)
+
+    def legs(self) -> dict[str, Leg]:
+        with self.lock:
+            return dict(self._legs)
+
+    def promise(self, job_id: str) -> PromiseCheck | None:
+        with self.lock:
+            return self._promises.get(job_id)
+
+    def job_json(self, job_id: str) -> dict[str, Any]:
+        with self.lock:
+            job = self.board.job(job_id)
+            check = self._promises.get(job_id)
+            return job_json(job, version=self._versions[job_id],
+                            promise=check.to_json() if check else None, rules=self.rules)
+
+    def truck_json(self, truck_id: str) -> dict[str, Any]:
+        with self.lock:
+            truck = self.board.truck(truck_id)
+            leg = self._legs.get(truck_id)
+            return truck_json(truck, route=leg.to_json() if leg else None)
+
+    def alert_json(self, job_id: str) -> dict[str, Any]:
+        with self.lock:
+            job, check = self.board.job(job_id), self._promises[job_id]
+            when = "will be late" if check.status == "late" else "is at risk"
+            why = REASON_TEXT.get(check.reason or "", "")
+            return jsonable({
+                "job_id": job_id,
+                "at_s": self._now(),
+                **check.to_json(),
+                "caller": {"name": job.intake.caller.name, "phone": job.intake.caller.phone},
+                "message": f"Job {job_id} {when}" + (f": {why}" if why else ""),
+            })
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole live state, as sent on connect and on ``sync``."""
+        with self.lock:
+            now_s = self._now()
+            return {
+                "now_s": now_s,
+                "server_time": time.time(),
+                "speed": self.clock.speed,
+                "band": self.board.band_at(now_s),
+                "promise_min": self.rules.promise_s / 60.0,
+                "trucks": [self.truck_json(t) for t in sorted(self.board.trucks)],
+                "jobs": [self.job_json(j) for j in sorted(self._active)],
+                "alerts": [self.alert_json(j) for j in sorted(self._promises)
+                           if self._promises[j].alerting],
+            }
+
+    def propose(self, job_id: str) -> dict[str, Any]:
+        """The ranked trucks for a received job (a query: nothing is stored)."""
+        with self.lock:
+            job = self.board.job(job_id)
+            if job.state != JobState.RECEIVED:
+                raise InputError("job_id", job_id, f"is {job.state.value}: only a received job "
+                                 "gets a proposal (drag it to move it)")
+            now_s = self._now()
+            return proposal_json(self.board.propose(job_id, now_s=now_s), now_s=now_s)
+
+    # ------------------------------------------------------------------ commands
+    def intake(self, data: Any, *, user: str) -> dict[str, Any]:
+        """Register a call; answers the job (triage, quote) and the proposal."""
+        if not isinstance(data, dict):
+            raise InputError("job", type(data).__name__, "must be a JSON object")
+        # The center's clock stamps the call: a client cannot backdate the promise.
+        call = {key: value for key, value in data.items() if key != "created_at"}
+        with self.lock:
+            job_id = f"J{self._next_job:05d}"
+            messages = self._commit("intake", {"job_id": job_id, "data": call}, user=user)
+            now_s = self._now()
+            proposal = proposal_json(self.board.propose(job_id, now_s=now_s), now_s=now_s)
+            answer = {"job": self.job_json(job_id), "proposal": proposal}
+        self._send(messages)
+        return answer
+
+    def dispatch(
+        self, job_id: Any, truck_id: Any, *, user: str, version: Any = None
+    ) -> dict[str, Any]:
+        """Confirm a received job on a truck."""
+        return self._job_command("dispatch", job_id, version, required=False, user=user,
+                                 payload={"job_id": job_id, "truck_id": truck_id})
+
+    def reassign(self, job_id: Any, truck_id: Any, *, user: str, version: Any) -> dict[str, Any]:
+        """A dispatcher's drag: move a job not yet on scene to another truck."""
+        return self._job_command("reassign", job_id, version, required=True, user=user,
+                                 payload={"job_id": job_id, "truck_id": truck_id})
+
+    def advance(self, job_id: Any, state: Any, *, user: str, version: Any) -> dict[str, Any]:
+        """Move a job on through the state machine of SERVICE_RULES §7."""
+        return self._job_command("advance", job_id, version, required=True, user=user,
+                                 payload={"job_id": job_id, "state": state})
+
+    def convert_to_tow(
+        self, job_id: Any, *, user: str, destination: Any = None, destination_name: Any = "",
+        crs: Any = "wgs84", version: Any = None,
+    ) -> dict[str, Any]:
+        """On scene the car can't be fixed: tow it (destination optional: nearest shop)."""
+        if not isinstance(destination_name, str):
+            raise InputError("destination_name", destination_name, "must be text")
+        if destination is not None:
+            crs = check_crs(crs)
+            if (not isinstance(destination, list | tuple) or len(destination) != 2
+                    or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                               for v in destination)):
+                raise InputError("destination", destination, "expected [lon, lat]")
+            destination = list(to_wgs84(float(destination[0]), float(destination[1]), crs))
+        return self._job_command(
+            "convert_to_tow", job_id, version, required=False, user=user,
+            payload={"job_id": job_id, "destination": destination,
+                     "destination_name": destination_name},
+        )
+
+    def set_duty(self, truck_id: Any, on_duty: Any, *, user: str) -> dict[str, Any]:
+        if not isinstance(on_duty, bool):
+            raise InputError("on_duty", on_duty, "must be true or false")
+        with self.lock:
+            self.board.truck(truck_id)
+            messages = self._commit("truck_duty", {"truck_id": truck_id, "on_duty": on_duty},
+                                    user=user)
+            answer = {"truck": self.truck_json(truck_id)}
+        self._send(messages)
+        return answer
+
+    def _job_command(
+        self, kind: str, job_id: Any, version: Any, *, required: bool, user: str,
+        payload: dict[str, Any],
+    ) -> dict[str, Any]:
+        with self.lock:
+            self.board.job(job_id)
+            self._check_version(job_id, version, required=required)
+            messages = self._commit(kind, payload, user=user)
+            answer = {"job": self.job_json(job_id)}
+        self._send(messages)
+        return answer
+
+    def _check_version(self, job_id: str, version: Any, *, required: bool) -> None:
+        if version is None:
+            if required:
+                raise InputError("version", None, "is required: the job version you saw")
+            return
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise InputError("version", version, "must be an integer")
+        current = self._versions[job_id]
+        if version != current:
+            who, what = self._last_change[job_id]
+            raise InputError(
+                "version", version,
+                f"job {job_id} is at version {current}: it was changed ({what} by {who}) "
+                "since you saw it; look again and retry",
+            )
+
+    def _commit(self, kind: str, payload: dict[str, Any], *, user: str) -> list[Message]:
+        """Apply through the board, store, then record; the caller holds the lock."""
+        now_s = self._now()
+        try:
+            touched = self._apply(kind, payload, now_s=now_s)
+        except InputError:
+            raise
+        except Exception:
+            log.exception("%s failed unexpectedly; rebuilding the live state", kind)
+            self._rebuild()
+            raise
+        try:
+            self.store.append(kind, payload, at_s=now_s, user=user)
+        except Exception as error:
+            log.exception("storing %s failed; rebuilding the live state from the store", kind)
+            self._rebuild()
+            raise StoreError(f"the command was not stored ({error}); nothing changed") from error
+        self._record(touched, kind, user)
+        return self._after(touched, now_s=now_s)
+
+    # ------------------------------------------------------------------ applying
+    def _apply(self, kind: str, payload: Mapping[str, Any], *, now_s: float) -> _Touched:
+        """One command through the board (live and in replay: the same code path)."""
+        board = self.board
+        if kind == "intake":
+            job = board.register_call(payload["data"], now_s=now_s, job_id=payload["job_id"])
+            return _Touched(jobs=[job.id])
+        if kind == "truck_duty":
+            board.set_on_duty(payload["truck_id"], payload["on_duty"])
+            return _Touched(trucks=[payload["truck_id"]])
+        job = board.job(payload["job_id"])
+        before = job.truck_id
+        if kind == "dispatch":
+            board.assign(job.id, payload["truck_id"], now_s=now_s)
+        elif kind == "reassign":
+            board.reassign(job.id, payload["truck_id"], now_s=now_s)
+        elif kind == "advance":
+            board.advance(job.id, payload["state"], now_s=now_s)
+        elif kind == "convert_to_tow":
+            destination = payload.get("destination")
+            board.convert_to_tow(
+                job.id, now_s=now_s,
+                destination=None if destination is None else tuple(destination),
+                destination_name=payload.get("destination_name") or "",
+            )
+        else:
+            raise InputError("kind", kind, "unknown command")
+        trucks = [t for t in dict.fromkeys((before, job.truck_id)) if t is not None]
+        return _Touched(jobs=[job.id], trucks=trucks)
+
+    def _record(self, touched: _Touched, kind: str, user: str) -> None:
+        for job_id in touched.jobs:
+            self._versions[job_id] = self._versions.get(job_id, 0) + 1
+            self._last_change[job_id] = (user, kind)
+            self._bump_job_counter(job_id)
+            if self.board.jobs[job_id].state in FINAL_STATES:
+                self._active.discard(job_id)
+                self._promises.pop(job_id, None)
+            else:
+                self._active.add(job_id)
+
+    def _after(self, touched: _Touched, *, now_s: float) -> list[Message]:
+        """Legs, promises and the messages of an applied command (it stands regardless)."""
+        alerts: list[Message] = []
+        try:
+            for truck_id in touched.trucks:
+                self._refresh_leg(truck_id, now_s=now_s)
+            for job_id in touched.jobs:
+                if job_id in self._active:
+                    alerts.extend(self._recheck(job_id, now_s=now_s, job_update=False))
+        except Exception:
+            log.exception("refreshing legs and promises after a command failed")
+        return [
+            *[("job_updated", self.job_json(job_id)) for job_id in touched.jobs],
+            *[("truck_updated", self.truck_json(truck_id)) for truck_id in touched.trucks],
+            *alerts,
+        ]
+
+    # ------------------------------------------------------------------ legs
+    def _leg_key(self, truck_id: str) -> tuple[str, str, bool] | None:
+        truck = self.board.trucks[truck_id]
+        if not truck.queue or truck.state == TruckState.OFF_DUTY:
+            return None
+        job = self.board.jobs[truck.queue[0]]
+        if job.state in (JobState.ASSIGNED, JobState.EN_ROUTE):
+            return (job.id, "to_scene", job.state == JobState.EN_ROUTE)
+        if job.state == JobState.TOWING:
+            return (job.id, "to_destination", True)
+        return None
+
+    def _refresh_leg(self, truck_id: str, *, now_s: float) -> None:
+        key = self._leg_key(truck_id)
+        if key is None:
+            self._legs.pop(truck_id, None)
+            return
+        old = self._legs.get(truck_id)
+        if old is not None and old.key == key:
+            return
+        job_id, purpose, moving = key
+        job = self.board.jobs[job_id]
+        dest = job.snap if purpose == "to_scene" else job.destination_snap
+        if dest is None:
+            self._legs.pop(truck_id, None)
+            return
+        origin = self.board.truck_snap(truck_id)
+        try:
+            route = self.geo.router.route(origin, dest, band=self.board.band_at(now_s))
+        except InputError as error:
+            log.warning("no route for truck %s to job %s: %s", truck_id, job_id, error)
+            self._legs.pop(truck_id, None)
+            return
+        self._legs[truck_id] = Leg(
+            truck_id, job_id, purpose,  # type: ignore[arg-type]
+            route, now_s if moving else None, key,
+        )
+
+    # ------------------------------------------------------------------ promises
+    def _recheck(self, job_id: str, *, now_s: float, job_update: bool = True) -> list[Message]:
+        job = self.board.jobs[job_id]
+        check = check_promise(self.board, job, now_s=now_s)
+        old = self._promises.get(job_id)
+        if check is None:
+            self._promises.pop(job_id, None)
+            return []
+        if old is not None and old.key() == check.key():
+            return []
+        self._promises[job_id] = check
+        messages: list[Message] = []
+        if job_update:
+            messages.append(("job_updated", self.job_json(job_id)))
+        changed = old is None or (old.status, old.reason) != (check.status, check.reason)
+        if check.alerting and changed:
+            messages.append(("promise_alert", self.alert_json(job_id)))
+        return messages
+
+    def watch_promises(self) -> None:
+        """Re-check every open job not yet reached; publish what changed."""
+        with self.lock:
+            now_s = self._now()
+            messages: list[Message] = []
+            for job_id in sorted(self._active):
+                messages.extend(self._recheck(job_id, now_s=now_s))
+        self._send(messages)
+
+    # ------------------------------------------------------------------ telemetry
+    def move_trucks(
+        self, positions: Mapping[str, Any], *, received_at: float | None = None
+    ) -> dict[str, Any]:
+        """GPS positions of trucks (one batch, at most once a second per truck).
+
+        Telemetry, not a command: bad positions are skipped and reported, the rest
+        applied, and one ``truck_positions`` batch is published. ``received_at`` (wall
+        clock, epoch s) is when the batch reached the server; it travels with the batch
+        so clients can measure the delay from the GPS batch to their screen.
+        """
+        received_at = time.time() if received_at is None else received_at
+        batch = []
+        with self.lock:
+            moved, errors = self.board.move_trucks(positions)
+            for truck_id in moved:
+                lon, lat = self.board.trucks[truck_id].position
+                self._moved[truck_id] = (lon, lat)
+                batch.append([truck_id, round(lon, 6), round(lat, 6)])
+            now_s = self._now()
+        rejected = [{"field": e.field, "value": jsonable(e.value), "error": str(e)} for e in errors]
+        if batch:
+            self._send([("truck_positions", {"now_s": now_s, "received_at": received_at,
+                                             "sent_at": time.time(), "trucks": batch})])
+        return {"moved": len(batch), "rejected": rejected}
+
+    def flush_positions(self) -> int:
+        """Write the positions moved since the last flush to the store."""
+        with self.lock:
+            moved, self._moved = self._moved, {}
+            now_s = self._now()
+        self.store.save_positions(moved, at_s=now_s)
+        return len(moved)
+
