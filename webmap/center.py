@@ -35,10 +35,10 @@ from geo.router import Route
 from optimizer.board import DispatchBoard
 from optimizer.fleet_file import load_board
 from optimizer.model import JobState, LonLat, TruckState
+from optimizer.promise import PromiseCheck, check_promise
 from optimizer.rules import Rules
 from optimizer.shops import Shops
 from webmap.clock import Clock, SimClock
-from optimizer.promise import PromiseCheck, check_promise
 from webmap.serialize import job_json, jsonable, proposal_json, truck_json
 from webmap.store import EventStore
 
