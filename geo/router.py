@@ -201,14 +201,22 @@ class Router:
         line_len = shapely.length(lines)
         for k, (i, lon, lat) in enumerate(valid):
             if distance_m[k] > self.max_snap_m:
-                results[i] = (None, InputError(
-                    field, [lon, lat],
-                    f"{distance_m[k]:.0f} m from the nearest road, more than "
-                    f"{self.max_snap_m:.0f} m: outside the road network ({self.covered_area()})",
-                ))
+                results[i] = (
+                    None,
+                    InputError(
+                        field,
+                        [lon, lat],
+                        f"{distance_m[k]:.0f} m from the nearest road, more than "
+                        f"{self.max_snap_m:.0f} m: outside the road network "
+                        f"({self.covered_area()})",
+                    ),
+                )
                 continue
             fraction = float(along_m[k] / line_len[k]) if line_len[k] > 0 else 0.0
-            results[i] = (self._make_snap(int(nearest[k]), fraction, on_road[k], float(distance_m[k])), None)
+            results[i] = (
+                self._make_snap(int(nearest[k]), fraction, on_road[k], float(distance_m[k])),
+                None,
+            )
         return results
 
     def _make_snap(self, edge: int, fraction: float, point: Any, distance_m: float) -> Snap:

@@ -136,7 +136,11 @@ class DispatchBoard:
         errors: list[InputError] = []
         known = []
         for truck_id, position in positions.items():
-            if truck_id in self.trucks and isinstance(position, list | tuple) and len(position) == 2:
+            if (
+                truck_id in self.trucks
+                and isinstance(position, list | tuple)
+                and len(position) == 2
+            ):
                 known.append((truck_id, position))
             elif truck_id not in self.trucks:
                 errors.append(InputError("truck_id", truck_id, "no such truck"))
