@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from calls import make_call
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
@@ -26,19 +27,8 @@ FAR_NORTH_WEST = (116.15, 40.05)  # between the 5th and 6th rings, far from the 
 
 
 def call(where: Any = CENTRE, fault: str = "flat_battery", **fields: Any) -> dict[str, Any]:
-    """A valid intake (SERVICE_RULES §2) at ``where``; ``fields`` override."""
-    data: dict[str, Any] = {
-        "caller": {"name": "王先生", "phone": "13800138000", "gender": "male"},
-        "vehicle": {"plate": "京N12345", "model": "Volkswagen Passat", "colour": "black"},
-        "member": True,
-        "member_card": "BJ-000123",
-        "location": list(where),
-        "landmarks": "near the north gate",
-        "fault_symptoms": "won't start",
-        "fault_category": fault,
-    }
-    data.update(fields)
-    return data
+    """A valid intake (SERVICE_RULES §2) at ``where`` (default the city centre)."""
+    return make_call(where, fault, **fields)
 
 
 def rt(app: Flask) -> Runtime:
