@@ -38,13 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="rescue", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
     for module_name in COMMAND_MODULES:
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        module.register(subparsers)
+        import_module(module_name).register(subparsers)
     return parser
 
 

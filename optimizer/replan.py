@@ -1,0 +1,255 @@
+"""Live re-planning: the open work of the dispatch board as a VROOM-format problem,
+solved by :mod:`optimizer.vrp_solver`, and the plan applied back to the board.
+
+Tasks: a service job is a VROOM job (service = on-site time, skill 1); a tow is a shipment
+(pickup at the breakdown with loading time, delivery at the destination with unloading
+time, amount 1, skill 2; flatbeds carry one car). Every task carries the club's promise
+(deadline minus now) as a soft deadline. Work under way stays put: a truck on scene starts
+when that work is done; a car on a towing truck is on board and delivered first; jobs
+whose crew is en route and jobs a dispatcher placed by hand are pinned to their truck.
+Times are seconds from now; the matrix holds road travel times from :mod:`geo` for the
+locations needed only, in the current time-of-day band. As in :mod:`optimizer.assign`, a
+crew needs its preparation time before it drives to each scene: it is added to the
+vehicle's start and to the service of every task after which the truck heads to a scene
+(a job, a delivery), so the solver's arrivals are the board's predictions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from geo.router import Snap
+from optimizer.board import DispatchBoard
+from optimizer.model import Job, JobState, Truck, TruckState
+from optimizer.vrp_problem import parse_problem
+from optimizer.vrp_solver import solve
+from optimizer.workload import plan_truck
+
+SERVICE_SKILL, TOW_SKILL = 1, 2
+HORIZON_S = 7 * 24 * 3600
+PLANNABLE = (JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE)
+
+
+@dataclass
+class LiveProblem:
+    """A VROOM problem and the ids behind its integers."""
+
+    problem: dict[str, Any]
+    truck_of_vehicle: dict[int, str] = field(default_factory=dict)
+    job_of_task: dict[int, str] = field(default_factory=dict)
+    matrix_s: float = 0.0
+    """Seconds spent computing the duration matrix."""
+
+
+class _Locations:
+    def __init__(self) -> None:
+        self.snaps: list[Snap] = []
+        self._index: dict[tuple[int, float], int] = {}
+
+    def add(self, snap: Snap) -> int:
+        key = (snap.edge, round(snap.fraction, 9))
+        if key not in self._index:
+            self._index[key] = len(self.snaps)
+            self.snaps.append(snap)
+        return self._index[key]
+
+
+def _skills(truck: Truck, flatbed_can_service: bool) -> list[int]:
+    if truck.kind == "service":
+        return [SERVICE_SKILL]
+    return [SERVICE_SKILL, TOW_SKILL] if flatbed_can_service else [TOW_SKILL]
+
+
+def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
+    """The board's open work as a VROOM problem (see the module docstring)."""
+    rules, band = board.rules, board.band_at(now_s)
+    live = LiveProblem(problem={})
+    locations = _Locations()
+    vehicles, jobs, shipments = [], [], []
+    task_ids = iter(range(1, 1_000_000))
+
+    def promise(job: Job) -> int:
+        return max(0, round(job.deadline_s - now_s))
+
+    for number, truck in enumerate(
+        t for t in board.trucks.values() if t.state != TruckState.OFF_DUTY
+    ):
+        in_hand = [
+            j for j in truck.queue if board.jobs[j].state in (JobState.ON_SCENE, JobState.TOWING)
+        ]
+        on_board = [j for j in in_hand if board.jobs[j].needs_tow]
+        busy = replace(truck, queue=[j for j in in_hand if j not in on_board])
+        plan = plan_truck(
+            busy,
+            board.truck_snap(truck.id),
+            board.jobs,
+            now_s=now_s,
+            band=band,
+            rules=rules,
+            geo=board.geo,
+        )
+        vehicle: dict[str, Any] = {
+            "id": number,
+            "start_index": locations.add(plan.free_snap),
+            "skills": _skills(truck, rules.flatbed_can_service),
+            "capacity": [1 if truck.kind == "flatbed" else 0],
+            "time_window": [
+                round(plan.free_at_s - now_s + (0 if on_board else rules.prep_s)),
+                HORIZON_S,
+            ],
+            "steps": [],
+            "description": truck.id,
+        }
+        for job_id in on_board:  # a car on the flatbed: delivered first
+            job = board.jobs[job_id]
+            task = next(task_ids)
+            live.job_of_task[task] = job_id
+            shipments.append(
+                {
+                    "amount": [1],
+                    "skills": [TOW_SKILL],
+                    "delivery": {
+                        "id": task,
+                        "location_index": locations.add(job.destination_snap),
+                        "service": round(rules.tow_unload_s + rules.prep_s),
+                    },
+                }
+            )
+            vehicle["steps"].append({"type": "delivery", "id": task})
+            if job.state == JobState.ON_SCENE:  # still loading
+                vehicle["time_window"][0] += round(
+                    max(0.0, rules.tow_load_s - (now_s - job.state_since_s()))
+                )
+        live.truck_of_vehicle[number] = truck.id
+        vehicles.append(vehicle)
+    vehicle_of_truck = {truck_id: number for number, truck_id in live.truck_of_vehicle.items()}
+
+    for job in board.jobs.values():
+        if job.state not in PLANNABLE:
+            continue
+        task = next(task_ids)
+        live.job_of_task[task] = job.id
+        step_type = "job"
+        if job.needs_tow:
+            step_type = "pickup"
+            shipments.append(
+                {
+                    "amount": [1],
+                    "skills": [TOW_SKILL],
+                    "pickup": {
+                        "id": task,
+                        "location_index": locations.add(job.snap),
+                        "service": round(rules.tow_load_s),
+                        "promise": promise(job),
+                        "description": job.id,
+                    },
+                    "delivery": {
+                        "id": task,
+                        "location_index": locations.add(job.destination_snap),
+                        "service": round(rules.tow_unload_s + rules.prep_s),
+                        "description": job.id,
+                    },
+                }
+            )
+        else:
+            jobs.append(
+                {
+                    "id": task,
+                    "location_index": locations.add(job.snap),
+                    "service": round(rules.on_site_service_s + rules.prep_s),
+                    "skills": [SERVICE_SKILL],
+                    "promise": promise(job),
+                    "description": job.id,
+                }
+            )
+        if job.truck_id is not None and (job.pinned or job.state == JobState.EN_ROUTE):
+            vehicles[vehicle_of_truck[job.truck_id]]["steps"].append(
+                {"type": step_type, "id": task, "pinned": True}
+            )
+            if step_type == "pickup":
+                vehicles[vehicle_of_truck[job.truck_id]]["steps"].append(
+                    {"type": "delivery", "id": task, "pinned": True}
+                )
+
+    start = time.perf_counter()
+    durations = np.vstack(
+        [
+            board.geo.router.travel_times_from(snap, locations.snaps, band=band)
+            for snap in locations.snaps
+        ]
+    )
+    live.matrix_s = time.perf_counter() - start
+    live.problem = {
+        "vehicles": vehicles,
+        "jobs": jobs,
+        "shipments": shipments,
+        "matrices": {"car": {"durations": np.rint(durations).astype(int).tolist()}},
+    }
+    return live
+
+
+@dataclass(frozen=True)
+class ReplanResult:
+    solution: dict[str, Any]
+    queues: dict[str, list[str]]
+    """Planned order of the jobs waiting on each truck."""
+    unassigned: list[str]
+    broken_promises: int
+    matrix_s: float
+    total_s: float
+
+
+def replan(board: DispatchBoard, *, now_s: float, time_limit_s: float) -> ReplanResult:
+    """Plan all open work jointly (OR-Tools; the greedy plan if it finds nothing in time)."""
+    started = time.perf_counter()
+    live = build_live_problem(board, now_s=now_s)
+    solution = solve(
+        parse_problem(live.problem), time_limit_s=max(0.1, time_limit_s - live.matrix_s)
+    )
+    queues: dict[str, list[str]] = {truck_id: [] for truck_id in live.truck_of_vehicle.values()}
+    for route in solution["routes"]:
+        truck_id = live.truck_of_vehicle[route["vehicle"]]
+        for step in route["steps"]:
+            if step["type"] in ("job", "pickup"):
+                job_id = live.job_of_task[step["id"]]
+                if board.jobs[job_id].state in PLANNABLE:
+                    queues[truck_id].append(job_id)
+    return ReplanResult(
+        solution=solution,
+        queues=queues,
+        unassigned=[live.job_of_task[u["id"]] for u in solution["unassigned"]],
+        broken_promises=int(solution["summary"].get("broken_promises", 0)),
+        matrix_s=live.matrix_s,
+        total_s=time.perf_counter() - started,
+    )
+
+
+def apply_replan(board: DispatchBoard, result: ReplanResult, *, now_s: float) -> list[str]:
+    """Move jobs to their planned trucks and order the queues; returns the jobs moved.
+
+    Jobs the plan leaves unassigned keep their current truck.
+    """
+    moved = []
+    for truck_id, job_ids in result.queues.items():
+        for job_id in job_ids:
+            job = board.jobs[job_id]
+            if job.truck_id == truck_id:
+                continue
+            if job.state == JobState.RECEIVED:
+                board.assign(job_id, truck_id, now_s=now_s)
+            else:
+                board.reassign(job_id, truck_id, now_s=now_s, pin=False)
+            moved.append(job_id)
+    for truck_id, job_ids in result.queues.items():
+        waiting = [j for j in job_ids if board.jobs[j].state == JobState.ASSIGNED]
+        kept = [
+            j
+            for j in board.trucks[truck_id].queue
+            if board.jobs[j].state == JobState.ASSIGNED and j not in waiting
+        ]
+        board.set_queue(truck_id, waiting + kept)
+    return moved
