@@ -80,7 +80,7 @@ def main() -> int:
 
         board = scenario(geo, rules, seed=run, trucks=args.trucks, calls=args.calls, now_s=now)
         result = replan(board, now_s=now, time_limit_s=args.time_limit)
-        apply_replan(board, result, now_s=now)
+        apply_replan(board, result.queues, now_s=now)
         ours = broken_promises(board, calls, now_s=now)
         fallback = result.solution["summary"].get("fallback") or "-"
         rows.append(

@@ -17,11 +17,13 @@ vehicle's start and to the service of every task after which the truck heads to 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from geo.errors import InputError
 from geo.router import Snap
 from optimizer.board import DispatchBoard
 from optimizer.model import Job, JobState, Truck, TruckState
@@ -228,13 +230,21 @@ def replan(board: DispatchBoard, *, now_s: float, time_limit_s: float) -> Replan
     )
 
 
-def apply_replan(board: DispatchBoard, result: ReplanResult, *, now_s: float) -> list[str]:
-    """Move jobs to their planned trucks and order the queues; returns the jobs moved.
-
-    Jobs the plan leaves unassigned keep their current truck.
+def apply_replan(
+    board: DispatchBoard, queues: Mapping[str, list[str]], *, now_s: float
+) -> list[str]:
+    """Move jobs to their planned trucks (``ReplanResult.queues``) and order the queues;
+    returns the jobs moved. Jobs the plan leaves unassigned keep their current truck.
     """
+    for truck_id, job_ids in queues.items():
+        board.truck(truck_id)
+        for job_id in job_ids:
+            if board.job(job_id).state not in PLANNABLE:
+                raise InputError(
+                    "queues", job_id, f"job {job_id} is {board.jobs[job_id].state.value}"
+                )
     moved = []
-    for truck_id, job_ids in result.queues.items():
+    for truck_id, job_ids in queues.items():
         for job_id in job_ids:
             job = board.jobs[job_id]
             if job.truck_id == truck_id:
@@ -244,7 +254,7 @@ def apply_replan(board: DispatchBoard, result: ReplanResult, *, now_s: float) ->
             else:
                 board.reassign(job_id, truck_id, now_s=now_s, pin=False)
             moved.append(job_id)
-    for truck_id, job_ids in result.queues.items():
+    for truck_id, job_ids in queues.items():
         waiting = [j for j in job_ids if board.jobs[j].state == JobState.ASSIGNED]
         kept = [
             j

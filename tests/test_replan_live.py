@@ -77,7 +77,7 @@ def test_replan_serves_every_call_with_suitable_trucks(board: DispatchBoard) -> 
     for job_id in ("NEW1", "NEW3"):  # tows: flatbeds only
         assert planned[job_id] in ("F1", "F2")
     assert planned["ENROUTE"] == "S2"  # the crew on its way keeps its job
-    moved = apply_replan(board, result, now_s=NOW)
+    moved = apply_replan(board, result.queues, now_s=NOW)
     assert set(moved) <= {"NEW0", "NEW1", "NEW2", "NEW3"}
     for job_id, truck_id in planned.items():
         assert board.jobs[job_id].truck_id == truck_id

@@ -28,6 +28,7 @@ from webmap_conftest import (
 
 from geo.coords import wgs84_to_gcj02
 from geo.places import Geo
+from optimizer.model import JobState
 from rescue.cli import main
 from webmap.app import socketio
 from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user
@@ -78,8 +79,11 @@ def _dispatched(sio: SocketIOTestClient, **fields: Any) -> dict[str, Any]:
     """A job registered and confirmed on its proposed best truck; returns the job."""
     ack = _intake(sio, **fields)
     job, best = ack["job"], ack["proposal"]["best"]["truck"]
-    answer = sio.emit("dispatch", {"job_id": job["id"], "truck_id": best,
-                                   "version": job["version"]}, callback=True)
+    answer = sio.emit(
+        "dispatch",
+        {"job_id": job["id"], "truck_id": best, "version": job["version"]},
+        callback=True,
+    )
     assert answer["ok"], answer
     return answer["job"]
 
@@ -164,8 +168,9 @@ class _Stdin:
 # ---------------------------------------------------------------------------- intake
 def test_intake_answers_triage_quote_and_proposal_and_reaches_everyone(app: Flask) -> None:
     first, second = connect(app), connect(app)
-    ack = first.emit("intake", call(CENTRE, "engine_failure", member=False, member_card=None),
-                     callback=True)
+    ack = first.emit(
+        "intake", call(CENTRE, "engine_failure", member=False, member_card=None), callback=True
+    )
     assert ack["ok"], ack
     job, proposal = ack["job"], ack["proposal"]
     assert job["id"] == "J00001" and job["version"] == 1 and job["state"] == "received"
@@ -257,6 +262,9 @@ BAD_COMMANDS: list[tuple[str, Any, str | None]] = [
     ("truck_duty", {"truck_id": "T404", "on_duty": False}, "truck_id"),
     ("propose", {"job_id": None}, "job_id"),
     ("propose", 42, "payload"),
+    ("replan", {"time_limit_s": "soon"}, "time_limit_s"),
+    ("replan", {"time_limit_s": -1}, "time_limit_s"),
+    ("replan", {"time_limit_s": 3600}, "time_limit_s"),
 ]
 
 
@@ -288,8 +296,11 @@ def test_drag_to_another_truck_reaches_every_dispatcher(app: Flask, clock: Manua
     new_truck = _other_truck(app, job, "service")
     drain(other)
     clock.advance(30)
-    ack = sio.emit("reassign", {"job_id": job["id"], "truck_id": new_truck,
-                                "version": job["version"]}, callback=True)
+    ack = sio.emit(
+        "reassign",
+        {"job_id": job["id"], "truck_id": new_truck, "version": job["version"]},
+        callback=True,
+    )
     assert ack["ok"], ack
     assert ack["job"]["truck_id"] == new_truck and ack["job"]["version"] == job["version"] + 1
     seen = drain(other)
@@ -309,11 +320,18 @@ def test_two_dispatchers_drag_the_same_job_the_second_is_told(
     to_first = _other_truck(app, job, "service")
     to_second = _other_truck(app, {"truck_id": to_first}, "flatbed")
     clock.advance(10)
-    ok = first.emit("reassign", {"job_id": job["id"], "truck_id": to_first,
-                                 "version": seen_version}, callback=True)
+    ok = first.emit(
+        "reassign",
+        {"job_id": job["id"], "truck_id": to_first, "version": seen_version},
+        callback=True,
+    )
     assert ok["ok"]
-    error = _refused(second, "reassign", {"job_id": job["id"], "truck_id": to_second,
-                                          "version": seen_version}, "version")
+    error = _refused(
+        second,
+        "reassign",
+        {"job_id": job["id"], "truck_id": to_second, "version": seen_version},
+        "version",
+    )
     assert f"is at version {seen_version + 1}" in error["message"]
     assert f"reassign by {USER}" in error["message"]
     assert rt(app).center.board.jobs[job["id"]].truck_id == to_first
@@ -323,11 +341,19 @@ def test_invalid_drag_is_refused_with_its_reason(app: Flask) -> None:
     sio = connect(app)
     job = _dispatched(sio, fault="engine_failure")  # on a flatbed
     service = _other_truck(app, job, "service")
-    error = _refused(sio, "reassign", {"job_id": job["id"], "truck_id": service,
-                                       "version": job["version"]}, "truck_id")
+    error = _refused(
+        sio,
+        "reassign",
+        {"job_id": job["id"], "truck_id": service, "version": job["version"]},
+        "truck_id",
+    )
     assert "needs a flatbed" in error["message"]
-    same = _refused(sio, "reassign", {"job_id": job["id"], "truck_id": job["truck_id"],
-                                      "version": job["version"]}, "truck_id")
+    same = _refused(
+        sio,
+        "reassign",
+        {"job_id": job["id"], "truck_id": job["truck_id"], "version": job["version"]},
+        "truck_id",
+    )
     assert "already on this truck" in same["message"]
 
 
@@ -336,8 +362,11 @@ def test_advance_through_the_states_and_refuse_a_skip(app: Flask, clock: ManualC
     job = _dispatched(sio)
     for state in ("en_route", "on_scene", "fixed", "closed"):
         clock.advance(60)
-        ack = sio.emit("advance", {"job_id": job["id"], "state": state,
-                                   "version": job["version"]}, callback=True)
+        ack = sio.emit(
+            "advance",
+            {"job_id": job["id"], "state": state, "version": job["version"]},
+            callback=True,
+        )
         assert ack["ok"], ack
         job = ack["job"]
         assert job["state"] == state
@@ -346,10 +375,19 @@ def test_advance_through_the_states_and_refuse_a_skip(app: Flask, clock: ManualC
             assert truck["state"] == "en_route" and truck["route"]["moving"] is True
     assert rt(app).center.active_job_ids() == []
     assert [h["state"] for h in job["history"]] == [
-        "assigned", "en_route", "on_scene", "fixed", "closed"]
+        "assigned",
+        "en_route",
+        "on_scene",
+        "fixed",
+        "closed",
+    ]
     assert job["promise_kept"] is True
-    stale = _refused(sio, "advance", {"job_id": job["id"], "state": "closed",
-                                      "version": job["version"] - 1}, "version")
+    stale = _refused(
+        sio,
+        "advance",
+        {"job_id": job["id"], "state": "closed", "version": job["version"] - 1},
+        "version",
+    )
     assert "version" in stale["message"]
 
 
@@ -360,10 +398,14 @@ def test_convert_to_tow_on_a_service_truck_needs_a_flatbed(app: Flask, clock: Ma
     assert rt(app).center.board.trucks[truck_id].kind == "service"
     for state in ("en_route", "on_scene"):
         clock.advance(120)
-        job = sio.emit("advance", {"job_id": job["id"], "state": state,
-                                   "version": job["version"]}, callback=True)["job"]
-    ack = sio.emit("convert_to_tow", {"job_id": job["id"], "version": job["version"]},
-                   callback=True)
+        job = sio.emit(
+            "advance",
+            {"job_id": job["id"], "state": state, "version": job["version"]},
+            callback=True,
+        )["job"]
+    ack = sio.emit(
+        "convert_to_tow", {"job_id": job["id"], "version": job["version"]}, callback=True
+    )
     assert ack["ok"], ack
     job = ack["job"]
     assert job["state"] == "received" and job["required_kind"] == "flatbed"
@@ -432,12 +474,22 @@ def test_restart_rebuilds_the_state_from_the_store(
     moved = _dispatched(sio)
     towed = _dispatched(sio, where=(116.45, 39.93), fault="engine_failure")
     clock.advance(60)
-    sio.emit("reassign", {"job_id": moved["id"], "truck_id": _other_truck(app, moved, "service"),
-                          "version": moved["version"]}, callback=True)
+    sio.emit(
+        "reassign",
+        {
+            "job_id": moved["id"],
+            "truck_id": _other_truck(app, moved, "service"),
+            "version": moved["version"],
+        },
+        callback=True,
+    )
     for state in ("en_route", "on_scene", "towing"):
         clock.advance(300)
-        towed = sio.emit("advance", {"job_id": towed["id"], "state": state,
-                                     "version": towed["version"]}, callback=True)["job"]
+        towed = sio.emit(
+            "advance",
+            {"job_id": towed["id"], "state": state, "version": towed["version"]},
+            callback=True,
+        )["job"]
     sio.emit("truck_duty", {"truck_id": "T46", "on_duty": False}, callback=True)
     rt(app).center.move_trucks({"T46": (116.30, 40.0)})
     before = _state(app)
@@ -489,8 +541,10 @@ def test_layers_and_vendor_assets(app: Flask) -> None:
     classes = {f["properties"]["highway"] for f in roads.json["features"]}
     assert {"motorway", "trunk", "primary", "secondary", "tertiary"} <= classes
     assert classes <= set(MAIN_ROADS)
-    assert client.get("/api/roads.geojson", headers={"If-None-Match": roads.get_etag()[0]}
-                      ).status_code == 304
+    assert (
+        client.get("/api/roads.geojson", headers={"If-None-Match": roads.get_etag()[0]}).status_code
+        == 304
+    )
     rings = client.get("/api/rings.geojson").json
     names = {f["properties"]["name:en"] for f in rings["features"]}
     assert {"5th Ring Road", "6th Ring Road"} <= names
@@ -512,3 +566,32 @@ def test_first_start_creates_the_dispatcher_login(tmp_path) -> None:
     assert (tmp_path / FIRST_LOGIN_FILE).stat().st_mode & 0o077 == 0
     assert ensure_first_user(store, folder=tmp_path) is None  # only once
     assert PASSWORD not in text
+
+
+# ---------------------------------------------------------------------------- re-plan
+def test_replan_plans_all_open_calls_and_every_dispatcher_sees_it(
+    make_app: Callable[..., Flask], clock: ManualClock
+) -> None:
+    app = make_app()
+    sio, other = connect(app), connect(app)
+    waiting = [
+        _intake(sio, where=where)["job"]["id"] for where in ((116.45, 39.93), (116.33, 39.98))
+    ]
+    tow = _intake(sio, where=(116.40, 39.88), fault="engine_failure")["job"]["id"]
+    drain(other)
+    ack = sio.emit("replan", {"time_limit_s": 1.0}, callback=True)
+    assert ack["ok"], ack
+    assert ack["unassigned"] == [] and sorted(ack["moved"]) == sorted([*waiting, tow])
+    board = rt(app).center.board
+    assert all(board.jobs[j].state == JobState.ASSIGNED for j in [*waiting, tow])
+    assert board.trucks[board.jobs[tow].truck_id].kind == "flatbed"
+    updated = {j["id"] for j in drain(other)["job_updated"]}
+    assert set(ack["moved"]) <= updated
+    before = _state(app)
+    rt(app).close()
+
+    again = make_app()  # the stored plan is replayed, not solved again
+    after = _state(again)
+    for job in before["jobs"] + after["jobs"]:
+        job.pop("promise")
+    assert after["jobs"] == before["jobs"] and after["trucks"] == before["trucks"]

@@ -7,8 +7,8 @@ with an acknowledgement ``{"ok": true, ...}``; on an error it emits ``error``
 dispatcher through the ``dispatchers`` room.
 
 Client -> server: ``intake``, ``propose``, ``dispatch``, ``reassign``, ``advance``,
-``convert_to_tow``, ``truck_duty``, ``sync``. Server -> clients: ``state`` (on connect and
-``sync``), ``truck_positions`` (batched, once a second at most), ``job_updated``,
+``convert_to_tow``, ``replan``, ``truck_duty``, ``sync``. Server -> clients: ``state`` (on
+connect and ``sync``), ``truck_positions`` (batched, once a second at most), ``job_updated``,
 ``truck_updated``, ``promise_alert``, ``error``.
 """
 
@@ -45,7 +45,7 @@ from optimizer.model import JobState
 from optimizer.rules import load_business_rules
 from optimizer.shops import Shops
 from webmap import auth
-from webmap.center import DispatchCenter, StoreError
+from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, StoreError
 from webmap.clock import Clock, SimClock
 from webmap.layers import Layer, rings_geojson, roads_geojson, shops_geojson
 from webmap.serialize import jsonable
@@ -374,6 +374,12 @@ def on_convert_to_tow(data: Any, user: str) -> dict[str, Any]:
         destination_name=p.get("destination_name", str, required=False, default=""),
         crs=p.get("crs", str, required=False, default="wgs84"),
         version=p.get("version", int, required=False), user=user)
+
+
+@_event("replan")
+def on_replan(data: Any, user: str) -> dict[str, Any]:
+    limit = _Payload(data).data.get("time_limit_s", REPLAN_TIME_LIMIT_S)
+    return runtime().center.replan(time_limit_s=limit, user=user)
 
 
 @_event("truck_duty")

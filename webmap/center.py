@@ -36,6 +36,7 @@ from optimizer.board import DispatchBoard
 from optimizer.fleet_file import load_board
 from optimizer.model import JobState, LonLat, TruckState
 from optimizer.promise import PromiseCheck, check_promise
+from optimizer.replan import apply_replan, replan
 from optimizer.rules import Rules
 from optimizer.shops import Shops
 from webmap.clock import Clock, SimClock
@@ -89,6 +90,10 @@ class Leg:
             "length_m": round(self.route.length_m, 1),
             "geometry": self.route.geometry,
         }
+
+
+REPLAN_TIME_LIMIT_S = 1.5  # benchmarks/replan.py: 100 calls, 50 trucks within 2 s in all
+MAX_REPLAN_TIME_LIMIT_S = 30.0
 
 
 @dataclass
@@ -370,6 +375,33 @@ class DispatchCenter:
                      "destination_name": destination_name},
         )
 
+    def replan(self, *, user: str, time_limit_s: Any = REPLAN_TIME_LIMIT_S) -> dict[str, Any]:
+        """Re-plan all open work jointly (OR-Tools) and apply the plan.
+
+        The solver runs under the lock, so nothing changes while it plans; what is stored
+        and replayed is the resulting queue of every truck, not the solver run.
+        """
+        if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float) or not (
+            0 < time_limit_s <= MAX_REPLAN_TIME_LIMIT_S
+        ):
+            raise InputError("time_limit_s", time_limit_s,
+                             f"must be a number of seconds in (0, {MAX_REPLAN_TIME_LIMIT_S:g}]")
+        with self.lock:
+            now_s = self._now()
+            before = {job_id: job.truck_id for job_id, job in self.board.jobs.items()}
+            result = replan(self.board, now_s=now_s, time_limit_s=float(time_limit_s))
+            messages = self._commit("replan", {"queues": result.queues}, user=user)
+            moved = sorted(j for j, job in self.board.jobs.items() if job.truck_id != before.get(j))
+            answer = {
+                "moved": moved,
+                "unassigned": result.unassigned,
+                "broken_promises": result.broken_promises,
+                "fallback": result.solution["summary"].get("fallback"),
+                "solve_s": round(result.total_s, 3),
+            }
+        self._send(messages)
+        return answer
+
     def set_duty(self, truck_id: Any, on_duty: Any, *, user: str) -> dict[str, Any]:
         if not isinstance(on_duty, bool):
             raise InputError("on_duty", on_duty, "must be true or false")
@@ -439,6 +471,10 @@ class DispatchCenter:
         if kind == "truck_duty":
             board.set_on_duty(payload["truck_id"], payload["on_duty"])
             return _Touched(trucks=[payload["truck_id"]])
+        if kind == "replan":
+            queues = payload["queues"]
+            moved = apply_replan(board, queues, now_s=now_s)
+            return _Touched(jobs=moved, trucks=list(queues))
         job = board.job(payload["job_id"])
         before = job.truck_id
         if kind == "dispatch":

@@ -322,6 +322,17 @@
     });
   }
 
+  document.getElementById('replan-all').addEventListener('click', (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    command('replan', {}, (answer) => {
+      const how = answer.fallback ? ' (greedy fallback)' : '';
+      notice('Re-planned in ' + answer.solve_s + ' s' + how + ': ' + answer.moved.length
+        + ' job(s) moved, ' + answer.broken_promises + ' promise(s) predicted broken.', 'ok');
+    });
+    setTimeout(() => { button.disabled = false; }, 3000);
+  });
+
   // ------------------------------------------------------------------ side panel
   function showTab(name) {
     for (const b of document.querySelectorAll('.tabs button')) b.classList.toggle('active', b.dataset.tab === name);
