@@ -44,9 +44,6 @@ ALLOWED_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.CLOSED: frozenset(),
     JobState.CANCELLED: frozenset(),
 }
-OPEN_STATES = frozenset(
-    {JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING}
-)
 # States in which the job is (or will be) the truck's work: it sits in the truck's queue.
 ON_TRUCK_STATES = frozenset(
     {JobState.ASSIGNED, JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING}
@@ -148,10 +145,6 @@ class Job:
         if self.placement is None:
             raise ValueError(f"job {self.id} has not been placed on the network")
         return self.placement.snap
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
 
     def state_since_s(self) -> float:
         return self.history[-1].at_s if self.history else self.created_at_s

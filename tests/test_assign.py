@@ -11,6 +11,7 @@ from optimizer.board import DispatchBoard
 from optimizer.clock import epoch_at_clock
 from optimizer.fleet_file import load_board
 from optimizer.model import JobState, Truck, TruckState
+from optimizer.promise import check_promise
 from optimizer.rules import Rules
 from optimizer.shops import Shops
 
@@ -175,3 +176,21 @@ def test_candidates_are_the_best_and_the_next_five(
     etas = [c.eta_s for c in proposal.candidates]
     assert len(etas) == 6 and etas == sorted(etas)
     assert proposal.best == proposal.candidates[0]
+
+
+def test_promise_of_an_assigned_job_behind_other_work(board_of) -> None:  # type: ignore[no-untyped-def]
+    night = epoch_at_clock("03:00")
+    board = board_of(_truck("A", "service", TIANANMEN))
+    board.register_call(make_call(TONGZHOU_WEST), now_s=night, job_id="FIRST")
+    board.register_call(make_call(QIANMEN), now_s=night, job_id="SECOND")
+    board.assign("FIRST", "A", now_s=night)
+    board.assign("SECOND", "A", now_s=night)
+    first = check_promise(board, board.jobs["FIRST"], now_s=night)
+    second = check_promise(board, board.jobs["SECOND"], now_s=night)
+    assert first is not None and second is not None
+    assert second.status == "late" and second.reason == "all_suitable_busy"
+    assert second.eta_at_s == board.plan("A", now_s=night).arrivals_s["SECOND"]
+    assert first.eta_at_s is not None and first.eta_at_s < second.eta_at_s
+    board.advance("FIRST", "en_route", now_s=night)
+    board.advance("FIRST", "on_scene", now_s=night + 1)
+    assert check_promise(board, board.jobs["FIRST"], now_s=night + 1) is None  # reached
