@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from geo.errors import InputError
 
 
@@ -16,3 +18,14 @@ def lonlat(text: str, *, field: str) -> tuple[float, float]:
         raise InputError(
             field, text, "expected LON,LAT (two numbers separated by a comma)"
         ) from None
+
+
+def positive_number(text: str) -> float:
+    """An argparse ``type`` for a positive number (seconds, a speed factor, a rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value

@@ -13,19 +13,10 @@ from typing import Any, NoReturn
 
 from optimizer.vrp_problem import ProblemError, parse_problem
 from optimizer.vrp_solver import solve
+from rescue.args import positive_number
 
 DEFAULT_TIME_LIMIT_S = 5.0
 INPUT_ERROR = 2
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def _input_error(message: str) -> NoReturn:
@@ -77,7 +68,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("problem", type=Path, metavar="PROBLEM.json")
     parser.add_argument(
         "--time-limit",
-        type=_positive_seconds,
+        type=positive_number,
         default=DEFAULT_TIME_LIMIT_S,
         metavar="S",
         help=f"wall-clock budget in seconds (default {DEFAULT_TIME_LIMIT_S:g})",

@@ -8,18 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rescue.args import positive_number
 from webmap.app import serve
 from webmap.store import DEFAULT_DB_PATH, EventStore
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
 
 
 def _port(text: str) -> int:
@@ -29,8 +20,16 @@ def _port(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    serve(host=args.host, port=args.port, db=args.db, sim=args.sim, speed=args.speed,
-          fleet=args.fleet, seed=args.seed, calls_per_hour=args.calls_per_hour)
+    serve(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        sim=args.sim,
+        speed=args.speed,
+        fleet=args.fleet,
+        seed=args.seed,
+        calls_per_hour=args.calls_per_hour,
+    )
 
 
 def _read_password() -> str:
@@ -55,16 +54,28 @@ def register(subparsers: Any) -> None:
     run = subparsers.add_parser("serve", help="the live dispatch map (Flask + Socket.IO)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=_port, default=8000)
-    run.add_argument("--sim", action="store_true",
-                     help="run the simulation: calls arrive, crews work, trucks move")
-    run.add_argument("--speed", type=_positive, default=1.0,
-                     help="clock speed: N simulated seconds per real second (default 1)")
-    run.add_argument("--db", type=Path, default=DEFAULT_DB_PATH,
-                     help="SQLite store (default data/runtime/dispatch.sqlite)")
+    run.add_argument(
+        "--sim",
+        action="store_true",
+        help="run the simulation: calls arrive, crews work, trucks move",
+    )
+    run.add_argument(
+        "--speed",
+        type=positive_number,
+        default=1.0,
+        help="clock speed: N simulated seconds per real second (default 1)",
+    )
+    run.add_argument(
+        "--db",
+        type=Path,
+        default=DEFAULT_DB_PATH,
+        help="SQLite store (default data/runtime/dispatch.sqlite)",
+    )
     run.add_argument("--fleet", type=Path, help="fleet file (default data/fleet.json)")
     run.add_argument("--seed", type=int, help="random seed of the simulation")
-    run.add_argument("--calls-per-hour", type=_positive,
-                     help="mean simulated calls per hour (default 30)")
+    run.add_argument(
+        "--calls-per-hour", type=positive_number, help="mean simulated calls per hour (default 30)"
+    )
     run.set_defaults(handler=_serve)
 
     user = subparsers.add_parser("user", help="dispatcher logins of the live map")
