@@ -26,7 +26,7 @@ from geo.graph import BuildReport, build_drive_graph, travel_attr
 from geo.speeds import SpeedModel
 
 # Bump when the compiled layout or the build changes, so old caches are not read.
-COMPILER_VERSION = 1
+COMPILER_VERSION = 2
 # Looked for in data/osm/ in this order: the shared copy, then a download (geo.datasets).
 DEFAULT_OSM_NAMES = ("beijing.osm.bz2", "beijing.osm", "beijing.osm.pbf")
 
@@ -61,6 +61,8 @@ class RoadNetwork:
     length_m: FloatArray
     travel_s: FloatArray
     highway_code: npt.NDArray[np.int16]
+    twin_edge: IntArray
+    """For each edge the opposite edge with the same shape (two-way roads), else -1."""
     highway_classes: tuple[str, ...]
     edge_name: tuple[str, ...]
     geom_offsets: IntArray
@@ -102,24 +104,26 @@ class RoadNetwork:
         counts = np.bincount(self.head, minlength=self.node_count)
         return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
-    @cached_property
-    def twin_edge(self) -> IntArray:
-        """For each edge the opposite edge with the same shape (two-way roads), else -1."""
-        twin = np.full(self.edge_count, -1, dtype=np.int64)
-        by_ends: dict[tuple[int, int, float], int] = {}
-        for edge in range(self.edge_count):
-            key = (int(self.tail[edge]), int(self.head[edge]), round(float(self.length_m[edge]), 3))
-            by_ends.setdefault(key, edge)
-        for edge in range(self.edge_count):
-            key = (int(self.head[edge]), int(self.tail[edge]), round(float(self.length_m[edge]), 3))
-            other = by_ends.get(key, -1)
-            if other != edge:
-                twin[edge] = other
-        return twin
-
     def edge_coords(self, edge: int) -> list[list[float]]:
         start, end = self.geom_offsets[edge], self.geom_offsets[edge + 1]
         return np.column_stack((self.geom_lon[start:end], self.geom_lat[start:end])).tolist()
+
+
+def _twin_edges(tail: IntArray, head: IntArray, length_m: FloatArray) -> IntArray:
+    """The opposite edge of each edge (same ends reversed, same length), else -1."""
+    twin = np.full(tail.shape[0], -1, dtype=np.int64)
+    by_ends: dict[tuple[int, int, float], int] = {}
+    for edge, key in enumerate(
+        zip(tail.tolist(), head.tolist(), np.round(length_m, 3).tolist(), strict=True)
+    ):
+        by_ends.setdefault(key, edge)
+    for edge, (u, v, length) in enumerate(
+        zip(tail.tolist(), head.tolist(), np.round(length_m, 3).tolist(), strict=True)
+    ):
+        other = by_ends.get((v, u, length), -1)
+        if other != edge:
+            twin[edge] = other
+    return twin
 
 
 def _settings(rules: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +182,7 @@ def compile_graph(
         return " / ".join(dict.fromkeys(name)) if isinstance(name, list) else str(name)
 
     counts = np.bincount(tail, minlength=len(osm_ids))
+    length_m = np.array([d["length"] for *_, d in edges], dtype=np.float64)
     return RoadNetwork(
         node_osm_id=osm_ids,
         node_lon=node_lon,
@@ -185,11 +190,12 @@ def compile_graph(
         indptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
         tail=tail,
         head=head,
-        length_m=np.array([d["length"] for *_, d in edges], dtype=np.float64),
+        length_m=length_m,
         travel_s=np.array(
             [[d[travel_attr(band)] for *_, d in edges] for band in bands], dtype=np.float64
         ),
         highway_code=np.array([class_code[d["highway"]] for *_, d in edges], dtype=np.int16),
+        twin_edge=_twin_edges(tail, head, length_m),
         highway_classes=classes,
         edge_name=tuple(name_of(d) for *_, d in edges),
         geom_offsets=np.array(offsets, dtype=np.int64),
@@ -210,6 +216,7 @@ _ARRAY_FIELDS = (
     "length_m",
     "travel_s",
     "highway_code",
+    "twin_edge",
     "geom_offsets",
     "geom_lon",
     "geom_lat",
