@@ -119,11 +119,11 @@ class DispatchBoard:
         self._changed(truck.id)
 
     def move_truck(self, truck_id: str, position: LonLat, *, replan: bool = False) -> None:
-        """A new GPS position. Plans are kept (the truck moves on its plan) unless ``replan``."""
-        truck = self.truck(truck_id)
-        snap = self.geo.router.snap(*position, field="position")
-        truck.position = position
-        self._truck_snaps[truck_id] = snap
+        """One truck's position (see :meth:`move_trucks`); ``replan`` also re-plans a busy
+        truck from there. Raises :class:`InputError` for a bad position."""
+        _, errors = self.move_trucks({truck_id: position})
+        if errors:
+            raise errors[0]
         if replan:
             self._changed(truck_id)
 
