@@ -23,9 +23,8 @@ from geo.coords import check_crs, gcj02_to_wgs84
 from geo.dijkstra import dijkstra
 from geo.errors import InputError
 from geo.network import RoadNetwork
+from geo.projection import LocalProjection
 
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQUATOR = 111_320.0
 DEFAULT_MAX_SNAP_M = 2000.0
 
 FloatArray = npt.NDArray[np.float64]
@@ -96,29 +95,18 @@ class Router:
     def __init__(self, network: RoadNetwork, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
         self.network = network
         self.max_snap_m = max_snap_m
-        lon0, lat0 = float(network.node_lon.mean()), float(network.node_lat.mean())
-        self._origin = (lon0, lat0)
-        self._m_per_deg_lon = _M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0))
+        self._projection = LocalProjection(
+            float(network.node_lon.mean()), float(network.node_lat.mean())
+        )
         self._edge_lines = self._project_edges()
         self._tree = shapely.STRtree(self._edge_lines)
         self._reverse_adj_node = network.tail[network.reverse_order]
         self._reverse_weight = np.ascontiguousarray(network.travel_s[:, network.reverse_order])
         self._forward_edge = np.arange(network.edge_count, dtype=np.int64)
 
-    # ----------------------------------------------------------------- projection
-    def _to_xy(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-        lon0, lat0 = self._origin
-        x = (np.asarray(lon, dtype=np.float64) - lon0) * self._m_per_deg_lon
-        y = (np.asarray(lat, dtype=np.float64) - lat0) * _M_PER_DEG_LAT
-        return x, y
-
-    def _to_lonlat(self, x: float, y: float) -> tuple[float, float]:
-        lon0, lat0 = self._origin
-        return lon0 + x / self._m_per_deg_lon, lat0 + y / _M_PER_DEG_LAT
-
     def _project_edges(self) -> npt.NDArray[np.object_]:
         net = self.network
-        x, y = self._to_xy(net.geom_lon, net.geom_lat)
+        x, y = self._projection.to_xy(net.geom_lon, net.geom_lat)
         owner = np.repeat(np.arange(net.edge_count), np.diff(net.geom_offsets))
         return shapely.linestrings(np.column_stack((x, y)), indices=owner)
 
@@ -190,7 +178,7 @@ class Router:
         lat_arr = np.array([v[2] for v in valid])
         if crs == "gcj02":
             lon_arr, lat_arr = gcj02_to_wgs84(lon_arr, lat_arr)
-        points = shapely.points(*self._to_xy(lon_arr, lat_arr))
+        points = shapely.points(*self._projection.to_xy(lon_arr, lat_arr))
         point_idx, edge_idx = self._tree.query_nearest(points, all_matches=False)
         nearest = np.empty(len(points), dtype=np.int64)
         nearest[point_idx] = edge_idx
@@ -223,7 +211,7 @@ class Router:
         twin = int(self.network.twin_edge[edge])
         if 0 <= twin < edge:
             edge, twin, fraction = twin, edge, 1.0 - fraction
-        lon, lat = self._to_lonlat(shapely.get_x(point), shapely.get_y(point))
+        lon, lat = self._projection.to_lonlat(shapely.get_x(point), shapely.get_y(point))
         return Snap(edge, min(max(fraction, 0.0), 1.0), twin, lon, lat, distance_m)
 
     def node_snap(self, node: int) -> Snap:
@@ -438,7 +426,7 @@ class Router:
             length_m += (end - start) * float(self.network.length_m[edge])
             xs, ys = shapely.get_coordinates(part).T
             for x, y in zip(xs, ys, strict=True):
-                lon, lat = self._to_lonlat(x, y)
+                lon, lat = self._projection.to_lonlat(x, y)
                 point = [round(lon, 7), round(lat, 7)]
                 if not coords or coords[-1] != point:
                     coords.append(point)

@@ -7,7 +7,6 @@ ring road itself counts as inside (within ``on_ring_tolerance_m`` of the polygon
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,11 +17,9 @@ import shapely
 from shapely.geometry import Polygon, shape
 
 from geo.config import data_dir
+from geo.projection import LocalProjection
 
 Zone = Literal["inside_5th_ring", "between_5th_and_6th_ring", "outside_6th_ring"]
-
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQUATOR = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -63,9 +60,8 @@ class RingZones:
         self.fifth = rings[fifth]
         self.sixth = rings[sixth]
         self.tolerance_m = on_ring_tolerance_m
-        lat0 = self.fifth.polygon.centroid.y
-        self._origin = (self.fifth.polygon.centroid.x, lat0)
-        self._m_per_deg_lon = _M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0))
+        centre = self.fifth.polygon.centroid
+        self._projection = LocalProjection(centre.x, centre.y)
         self._fifth_xy = self._project(self.fifth.polygon)
         self._fifth_inside = self._fifth_xy.buffer(self.tolerance_m)
         self._sixth_xy = self._project(self.sixth.polygon).buffer(self.tolerance_m)
@@ -83,17 +79,13 @@ class RingZones:
             on_ring_tolerance_m=float(zones["on_ring_tolerance_m"]),
         )
 
-    def _xy(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Any, Any]:
-        lon0, lat0 = self._origin
-        x = (np.asarray(lon, dtype=np.float64) - lon0) * self._m_per_deg_lon
-        y = (np.asarray(lat, dtype=np.float64) - lat0) * _M_PER_DEG_LAT
-        return x, y
-
     def _project(self, polygon: Polygon) -> Polygon:
-        return shapely.transform(polygon, lambda c: np.column_stack(self._xy(c[:, 0], c[:, 1])))
+        return shapely.transform(
+            polygon, lambda c: np.column_stack(self._projection.to_xy(c[:, 0], c[:, 1]))
+        )
 
     def classify_many(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> list[Zone]:
-        x, y = self._xy(lon, lat)
+        x, y = self._projection.to_xy(lon, lat)
         inside_fifth = shapely.intersects_xy(self._fifth_inside, x, y)
         inside_sixth = shapely.intersects_xy(self._sixth_xy, x, y)
         return [
@@ -107,5 +99,5 @@ class RingZones:
 
     def distance_to_5th_ring_m(self, lon: float, lat: float) -> float:
         """Distance in metres from the point to the 5th ring road's line (0 on it)."""
-        x, y = self._xy(lon, lat)
+        x, y = self._projection.to_xy(lon, lat)
         return float(shapely.distance(self._fifth_xy.exterior, shapely.points(x, y)))

@@ -9,7 +9,6 @@ chosen time-of-day band.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from geo.places import Geo
+from geo.projection import LocalProjection
 from geo.router import Snap
 from optimizer.rules import Rules
 
@@ -88,9 +88,8 @@ class CoverageModel:
 
     def cells(self) -> tuple[npt.NDArray[np.int64], FloatArray]:
         """Each edge's demand cell and the road km per cell."""
-        lat0 = float(self.mid_lat.mean())
-        x = (self.mid_lon - self.mid_lon.min()) * 111_320.0 * math.cos(math.radians(lat0))
-        y = (self.mid_lat - self.mid_lat.min()) * 110_574.0
+        projection = LocalProjection(float(self.mid_lon.min()), float(self.mid_lat.min()))
+        x, y = projection.to_xy(self.mid_lon, self.mid_lat)
         keys = (x // CELL_M).astype(np.int64) * 100_000 + (y // CELL_M).astype(np.int64)
         _, cell = np.unique(keys, return_inverse=True)
         return cell, np.bincount(cell, weights=self.length_km)

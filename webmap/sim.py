@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from geo.errors import InputError
 from geo.places import Geo
+from geo.projection import LocalProjection
 from optimizer.clock import beijing_time
 from optimizer.model import Job, JobState
 from webmap.center import DispatchCenter, Leg
@@ -36,8 +37,6 @@ from webmap.center import DispatchCenter, Leg
 log = logging.getLogger(__name__)
 
 SIM_USER = "sim"
-_M_PER_DEG_LAT = 110_574.0
-_M_PER_DEG_LON_EQUATOR = 111_320.0
 
 # Relative call rate by hour of Beijing time (scaled so the day's mean is calls_per_hour):
 # low at night, peaks at 8 and 18.
@@ -114,8 +113,8 @@ class RoutePath:
     def __init__(self, coordinates: list[list[float]]) -> None:
         coords = np.asarray(coordinates, dtype=np.float64)
         self.lon, self.lat = coords[:, 0], coords[:, 1]
-        m_per_deg_lon = _M_PER_DEG_LON_EQUATOR * math.cos(math.radians(float(self.lat.mean())))
-        step = np.hypot(np.diff(self.lon) * m_per_deg_lon, np.diff(self.lat) * _M_PER_DEG_LAT)
+        projection = LocalProjection(float(self.lon[0]), float(self.lat.mean()))
+        step = projection.segment_lengths_m(self.lon, self.lat)
         self.along_m = np.concatenate(([0.0], np.cumsum(step)))
 
     @property
