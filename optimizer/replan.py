@@ -16,6 +16,7 @@ vehicle's start and to the service of every task after which the truck heads to 
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -72,7 +73,7 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
     live = LiveProblem(problem={})
     locations = _Locations()
     vehicles, jobs, shipments = [], [], []
-    task_ids = iter(range(1, 1_000_000))
+    task_ids = itertools.count(1)
 
     def promise(job: Job) -> int:
         return max(0, round(job.deadline_s - now_s))
