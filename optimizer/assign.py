@@ -99,7 +99,7 @@ def promise_status(arrival_s: float, deadline_s: float, rules: Rules) -> Promise
     return "on_time"
 
 
-def _reason(
+def promise_reason(
     *,
     now_s: float,
     deadline_s: float,
@@ -107,12 +107,19 @@ def _reason(
     travel_s: float,
     free_flow_s: float,
     rules: Rules,
+    prep_s: float | None = None,
 ) -> Reason:
-    """Why a truck will not keep the promise: the first cause whose removal would keep it."""
+    """Why a truck will not keep the promise: the first cause whose removal would keep it.
+
+    ``wait_s`` is the time until the truck is free for this job, ``travel_s`` its drive in
+    the current band and ``free_flow_s`` the same drive at night; ``prep_s`` defaults to
+    the rules' preparation time (0 for a crew already on its way).
+    """
+    prep_s = rules.prep_s if prep_s is None else prep_s
     keep_by_s = deadline_s - rules.at_risk_margin_s
-    if wait_s > 0 and now_s + rules.prep_s + travel_s <= keep_by_s:
+    if wait_s > 0 and now_s + prep_s + travel_s <= keep_by_s:
         return "all_suitable_busy"
-    if now_s + wait_s + rules.prep_s + free_flow_s <= keep_by_s:
+    if now_s + wait_s + prep_s + free_flow_s <= keep_by_s:
         return "congestion"
     return "distance"
 
@@ -161,7 +168,7 @@ def rank_trucks(
     for i, status in zip(order, statuses, strict=True):
         reason = None
         if status != "on_time" and free_flow_s is not None:
-            reason = _reason(
+            reason = promise_reason(
                 now_s=now_s,
                 deadline_s=deadline_s,
                 wait_s=float(wait_s[i]),

@@ -3,9 +3,8 @@
 A received job is checked with the board's proposal (the best truck it could get now).
 An assigned job is checked against its truck's plan (:mod:`optimizer.workload`): the
 predicted arrival at the scene, never earlier than now. The status, the reason and the
-sentence for the caller follow :mod:`optimizer.assign`: the truck has earlier work
-(``all_suitable_busy``), or it would make it at free-flow speed (``congestion``), or else
-``distance``.
+sentence for the caller are those of :mod:`optimizer.assign`, applied to the plan's leg to
+this job (when the truck is free for it, from where, and how long the drive is).
 """
 
 from __future__ import annotations
@@ -14,7 +13,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer.assign import FREE_FLOW_BAND, Reason, caller_script, promise_status
+from optimizer.assign import (
+    FREE_FLOW_BAND,
+    Reason,
+    caller_script,
+    promise_reason,
+    promise_status,
+)
 from optimizer.board import DispatchBoard
 from optimizer.model import Job, JobState
 
@@ -63,24 +68,31 @@ def check_promise(board: DispatchBoard, job: Job, *, now_s: float) -> PromiseChe
         proposal = board.propose(job.id, now_s=now_s)
         best = proposal.best
         return PromiseCheck(
-            status=proposal.status, reason=proposal.reason,
-            eta_at_s=None if best is None else now_s + best.eta_s, deadline_s=job.deadline_s,
+            status=proposal.status,
+            reason=proposal.reason,
+            eta_at_s=None if best is None else now_s + best.eta_s,
+            deadline_s=job.deadline_s,
             truck_id=None if best is None else best.truck,
-            script_zh=proposal.script_zh, script_en=proposal.script_en,
+            script_zh=proposal.script_zh,
+            script_en=proposal.script_en,
         )
     assert job.truck_id is not None
-    truck = board.trucks[job.truck_id]
-    plan = board.plan(truck.id, now_s=now_s)
-    arrival_s = max(plan.arrivals_s.get(job.id, now_s), now_s)
+    leg = board.plan(job.truck_id, now_s=now_s).legs[job.id]
+    arrival_s = max(leg.arrival_s, now_s)
     status = promise_status(arrival_s, job.deadline_s, rules)
     reason: Reason | None = None
     if status != "on_time":
-        if truck.queue and truck.queue[0] != job.id:
-            reason = "all_suitable_busy"
-        else:
-            free_flow_s = float(board.geo.router.travel_times_from(
-                board.truck_snap(truck.id), [job.snap], band=FREE_FLOW_BAND)[0])
-            keep_by_s = job.deadline_s - rules.at_risk_margin_s
-            reason = "congestion" if now_s + free_flow_s <= keep_by_s else "distance"
+        free_flow_s = float(
+            board.geo.router.travel_times_from(leg.origin, [job.snap], band=FREE_FLOW_BAND)[0]
+        )
+        reason = promise_reason(
+            now_s=now_s,
+            deadline_s=job.deadline_s,
+            wait_s=max(0.0, leg.ready_s - now_s),
+            travel_s=leg.travel_s,
+            free_flow_s=free_flow_s,
+            rules=rules,
+            prep_s=leg.prep_s,
+        )
     zh, en = caller_script(status, reason, arrival_s - now_s, rules)
-    return PromiseCheck(status, reason, arrival_s, job.deadline_s, truck.id, zh, en)
+    return PromiseCheck(status, reason, arrival_s, job.deadline_s, job.truck_id, zh, en)

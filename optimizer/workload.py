@@ -18,13 +18,33 @@ from optimizer.rules import Rules
 
 
 @dataclass(frozen=True)
+class Leg:
+    """The drive to one queued job's scene: the truck is free for it at ``ready_s`` at
+    ``origin``, then prepares (if the crew has not left yet) and drives ``travel_s``."""
+
+    ready_s: float
+    origin: Snap
+    prep_s: float
+    travel_s: float
+
+    @property
+    def arrival_s(self) -> float:
+        return self.ready_s + self.prep_s + self.travel_s
+
+
+@dataclass(frozen=True)
 class TruckPlan:
     """``free_at_s``: when the truck has finished all its work; ``free_snap``: where."""
 
     free_at_s: float
     free_snap: Snap
-    arrivals_s: dict[str, float] = field(default_factory=dict)
-    """Predicted arrival at the scene of each queued job not yet reached."""
+    legs: dict[str, Leg] = field(default_factory=dict)
+    """The drive to each queued job not yet reached."""
+
+    @property
+    def arrivals_s(self) -> dict[str, float]:
+        """Predicted arrival at the scene of each queued job not yet reached."""
+        return {job_id: leg.arrival_s for job_id, leg in self.legs.items()}
 
 
 def _travel_s(geo: Geo, origin: Snap, dest: Snap, band: str) -> float:
@@ -43,15 +63,14 @@ def plan_truck(
 ) -> TruckPlan:
     """Walk ``truck.queue`` from ``position`` at ``now_s``; see the module docstring."""
     clock_s, here = now_s, position
-    arrivals: dict[str, float] = {}
+    legs: dict[str, Leg] = {}
     for job_id in truck.queue:
         job = jobs[job_id]
         if job.state in (JobState.ASSIGNED, JobState.EN_ROUTE):
-            if job.state == JobState.ASSIGNED:  # the crew has not left yet
-                clock_s += rules.prep_s
-            clock_s += _travel_s(geo, here, job.snap, band)
-            here = job.snap
-            arrivals[job.id] = clock_s
+            prep_s = rules.prep_s if job.state == JobState.ASSIGNED else 0.0  # not left yet
+            leg = Leg(clock_s, here, prep_s, _travel_s(geo, here, job.snap, band))
+            legs[job.id] = leg
+            clock_s, here = leg.arrival_s, job.snap
             clock_s += rules.tow_load_s if job.needs_tow else rules.on_site_service_s
         elif job.state == JobState.ON_SCENE:
             planned_s = rules.tow_load_s if job.needs_tow else rules.on_site_service_s
@@ -64,4 +83,4 @@ def plan_truck(
         ):
             clock_s += _travel_s(geo, here, job.destination_snap, band) + rules.tow_unload_s
             here = job.destination_snap
-    return TruckPlan(free_at_s=clock_s, free_snap=here, arrivals_s=arrivals)
+    return TruckPlan(free_at_s=clock_s, free_snap=here, legs=legs)
