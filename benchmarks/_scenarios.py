@@ -11,10 +11,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from calls import make_call
 
 from geo.places import Geo
-from optimizer.board import DispatchBoard
-from optimizer.model import Truck
-from optimizer.rules import Rules
-from optimizer.shops import Shops
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.model import Truck
+from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.shops import Shops
 
 
 def random_places(geo: Geo, count: int, rng: np.random.Generator) -> list[tuple[float, float]]:

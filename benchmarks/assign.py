@@ -30,9 +30,9 @@ from geo.graph import build_drive_graph, travel_attr
 from geo.network import default_osm_path
 from geo.places import load_geo
 from geo.speeds import SpeedModel
-from optimizer.board import DispatchBoard
-from optimizer.clock import epoch_at_clock
-from optimizer.rules import Rules
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.clock import epoch_at_clock
+from optimizer.dispatch.rules import Rules
 
 
 def time_naive(

@@ -21,8 +21,8 @@ from _report import print_table, write_json
 
 from geo.places import load_geo
 from optimizer.coverage import CoverageModel, travel_budget_s
-from optimizer.fleet_file import read_json
-from optimizer.rules import load_business_rules
+from optimizer.dispatch.fleet_file import read_json
+from optimizer.dispatch.rules import load_business_rules
 
 BANDS = ("night", "daytime", "morning_peak", "evening_peak")
 SITING_BAND = "evening_peak"

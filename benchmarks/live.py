@@ -49,9 +49,9 @@ from _scenarios import make_call
 
 from geo.config import data_dir
 from geo.network import load_network
+from geo.path import RoutePath
 from webmap.app import create_app, start_live
 from webmap.app import socketio as server_socketio
-from webmap.sim import RoutePath
 from webmap.store import EventStore
 
 TARGET_P99_MS = 200.0

@@ -1,6 +1,6 @@
 """Re-planning latency and quality: 100 open calls, 50 trucks, Beijing at 18:00.
 
-Ours: ``optimizer.replan`` (duration matrix from geo for the needed locations + OR-Tools,
+Ours: ``optimizer.dispatch.replan`` (duration matrix from geo for the needed locations + OR-Tools,
 soft 40-minute promise). Baseline: one-at-a-time assignment (each call, oldest first, to
 the truck ``propose`` ranks best), the way calls are handled without re-planning. Both
 plans are scored the same way, by the board's own arrival predictions.
@@ -24,10 +24,10 @@ from _scenarios import add_open_calls, busy_board
 
 from geo.config import load_rules
 from geo.places import Geo, load_geo
-from optimizer.board import DispatchBoard
-from optimizer.clock import epoch_at_clock
-from optimizer.replan import apply_replan, replan
-from optimizer.rules import Rules
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.clock import epoch_at_clock
+from optimizer.dispatch.replan import apply_replan, replan
+from optimizer.dispatch.rules import Rules
 
 
 def scenario(

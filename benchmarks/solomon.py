@@ -5,8 +5,8 @@ Usage::
     .venv/bin/python benchmarks/solomon.py [--time-limit 10] [--jobs 2] [--only C101,R201]
         [--instances ../shared/benchmarks/solomon] [--json PATH]
 
-Each solution is checked with :mod:`optimizer.vrp_check`; the gap is the travel cost
-(divided by the 1000 scale of :mod:`optimizer.solomon`) against ``BKS.json``'s
+Each solution is checked with :mod:`optimizer.vrp.check`; the gap is the travel cost
+(divided by the 1000 scale of :mod:`optimizer.vrp.solomon`) against ``BKS.json``'s
 ``best_known_cost_travel``, which may use more vehicles than the fewest-vehicle record.
 """
 
@@ -25,10 +25,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from optimizer.solomon import SCALE, read_solomon  # noqa: E402
-from optimizer.vrp_check import check  # noqa: E402
-from optimizer.vrp_problem import parse_problem  # noqa: E402
-from optimizer.vrp_solver import solve  # noqa: E402
+from optimizer.vrp.check import check  # noqa: E402
+from optimizer.vrp.problem import parse_problem  # noqa: E402
+from optimizer.vrp.solomon import SCALE, read_solomon  # noqa: E402
+from optimizer.vrp.solver import solve  # noqa: E402
 
 DEFAULT_INSTANCES = REPO.parent / "shared" / "benchmarks" / "solomon"
 CLASSES = ("C1", "C2", "R1", "R2", "RC1", "RC2")

@@ -7,10 +7,10 @@ Usage::
         [--exploration 5] [--threads 2] [--json PATH]
 
 ``--beijing N`` adds N live dispatch scenarios on the Beijing network (100 open calls, 50
-trucks of which a third busy, 18:00), built by :func:`optimizer.replan.build_live_problem`
+trucks of which a third busy, 18:00), built by :func:`optimizer.dispatch.replan.build_live_problem`
 exactly as the live re-plan builds them.
 
-Both answers are checked by :mod:`optimizer.vrp_check`, which also counts the broken
+Both answers are checked by :mod:`optimizer.vrp.check`, which also counts the broken
 promises of each. VROOM knows none of our extensions, so :func:`vroom_input` translates
 them: ``promise`` is dropped (VROOM does not see it, our checker still counts it),
 ``pinned`` steps become a skill only their vehicle has (their order is not enforced),
@@ -39,13 +39,13 @@ import vroom  # noqa: E402
 from _scenarios import add_open_calls, busy_board  # noqa: E402
 
 from geo.places import load_geo  # noqa: E402
-from optimizer.clock import epoch_at_clock  # noqa: E402
-from optimizer.replan import build_live_problem  # noqa: E402
-from optimizer.rules import load_business_rules  # noqa: E402
-from optimizer.solomon import read_solomon  # noqa: E402
-from optimizer.vrp_check import check  # noqa: E402
-from optimizer.vrp_problem import Problem, ShipmentStep, parse_problem  # noqa: E402
-from optimizer.vrp_solver import solve  # noqa: E402
+from optimizer.dispatch.clock import epoch_at_clock  # noqa: E402
+from optimizer.dispatch.replan import build_live_problem  # noqa: E402
+from optimizer.dispatch.rules import load_business_rules  # noqa: E402
+from optimizer.vrp.check import check  # noqa: E402
+from optimizer.vrp.problem import Problem, ShipmentStep, parse_problem  # noqa: E402
+from optimizer.vrp.solomon import read_solomon  # noqa: E402
+from optimizer.vrp.solver import solve  # noqa: E402
 
 DEFAULT_INSTANCES = REPO.parent / "shared" / "benchmarks" / "solomon"
 PIN_SKILL_BASE = 1_000_000
@@ -253,7 +253,7 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
             f"{ours['broken_promises']:>4}/{theirs['broken_promises']:<4}{feasible:>10}"
             f"{ours['solve_s']:>7.2f}/{theirs['solve_s']:<5.2f}"
         )
-    print("(pairs: ours/vroom; broken = broken promises, counted by optimizer.vrp_check)")
+    print("(pairs: ours/vroom; broken = broken promises, counted by optimizer.vrp.check)")
 
 
 def beijing_problems(

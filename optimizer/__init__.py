@@ -1,1 +1,2 @@
-"""Dispatch optimisation: assignment, quotes and the batch re-planning VRP solver."""
+"""Dispatch decisions: the service (``dispatch``), the routing engine (``vrp``), and the
+fleet planners' models built on them (demand, coverage)."""

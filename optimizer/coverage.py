@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 from geo.places import Geo
 from geo.projection import LocalProjection
 from geo.router import Snap
-from optimizer.rules import Rules
+from optimizer.dispatch.rules import Rules
 
 FloatArray = npt.NDArray[np.float64]
 CELL_M = 1000.0  # siting aggregates demand into square cells of this size

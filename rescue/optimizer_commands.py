@@ -10,13 +10,13 @@ from typing import Any
 from geo.coords import CRS_NAMES, to_wgs84
 from geo.errors import InputError
 from geo.places import load_geo
-from optimizer.clock import beijing_time, epoch_at_clock
 from optimizer.coverage import CoverageModel, travel_budget_s
-from optimizer.fleet_file import load_board, read_json
-from optimizer.quote import make_quote
-from optimizer.rules import load_business_rules
-from optimizer.shops import Shops, choose_tow_destination
-from optimizer.triage import required_kind
+from optimizer.dispatch.clock import beijing_time, epoch_at_clock
+from optimizer.dispatch.fleet_file import load_board, read_json
+from optimizer.dispatch.quote import make_quote
+from optimizer.dispatch.rules import load_business_rules
+from optimizer.dispatch.shops import Shops, choose_tow_destination
+from optimizer.dispatch.triage import required_kind
 from rescue.args import lonlat
 
 

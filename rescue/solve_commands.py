@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any, NoReturn
 
-from optimizer.vrp_problem import ProblemError, parse_problem
-from optimizer.vrp_solver import solve
+from optimizer.vrp.problem import ProblemError, parse_problem
+from optimizer.vrp.solver import solve
 from rescue.args import positive_number
 
 DEFAULT_TIME_LIMIT_S = 5.0
@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
         "solve",
         help="re-plan all vehicles of a VROOM-format problem (JSON answer, VROOM format)",
         description=(
-            "Solve a VROOM-format problem (see optimizer/vrp_problem.py for the supported "
+            "Solve a VROOM-format problem (see optimizer/vrp/problem.py for the supported "
             "keys and the promise / pinned extensions). Input errors print "
             '{"code": 2, "error": ...} and exit with status 2.'
         ),

@@ -12,8 +12,8 @@ from geo.graph import build_drive_graph
 from geo.network import default_osm_path
 from geo.places import Geo, load_geo
 from geo.speeds import SpeedModel
-from optimizer.rules import Rules
-from optimizer.shops import Shops
+from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.shops import Shops
 
 
 @pytest.fixture(scope="session")

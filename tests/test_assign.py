@@ -7,13 +7,13 @@ from calls import make_call
 
 from geo.errors import InputError
 from geo.places import Geo
-from optimizer.board import DispatchBoard
-from optimizer.clock import epoch_at_clock
-from optimizer.fleet_file import load_board
-from optimizer.model import JobState, Truck, TruckState
-from optimizer.promise import check_promise
-from optimizer.rules import Rules
-from optimizer.shops import Shops
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.clock import epoch_at_clock
+from optimizer.dispatch.fleet_file import load_board
+from optimizer.dispatch.model import JobState, Truck, TruckState
+from optimizer.dispatch.promise import check_promise
+from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.shops import Shops
 
 TIANANMEN = (116.3975, 39.9087)
 QIANMEN = (116.3980, 39.8990)

@@ -10,12 +10,12 @@ from calls import make_call
 
 from geo.errors import InputError
 from geo.places import Geo
-from optimizer.board import DispatchBoard
-from optimizer.clock import epoch_at_clock
-from optimizer.fleet_file import board_from_fleet, load_board
-from optimizer.model import JobState, Truck, TruckState
-from optimizer.rules import Rules
-from optimizer.shops import Shops
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.clock import epoch_at_clock
+from optimizer.dispatch.fleet_file import board_from_fleet, load_board
+from optimizer.dispatch.model import JobState, Truck, TruckState
+from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.shops import Shops
 from rescue.cli import main
 
 TIANANMEN = (116.3975, 39.9087)

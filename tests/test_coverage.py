@@ -8,7 +8,7 @@ import pytest
 from geo.places import Geo
 from geo.router import Snap
 from optimizer.coverage import CoverageModel, edge_midpoint_times, travel_budget_s
-from optimizer.rules import Rules
+from optimizer.dispatch.rules import Rules
 
 MADIAN = (116.3772, 39.9713)
 

@@ -8,8 +8,8 @@ import pytest
 from calls import make_call
 
 from geo.errors import InputError
-from optimizer.intake import parse_intake
-from optimizer.rules import Rules
+from optimizer.dispatch.intake import parse_intake
+from optimizer.dispatch.rules import Rules
 
 TIANANMEN = (116.3975, 39.9087)
 

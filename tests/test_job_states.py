@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from geo.errors import InputError
-from optimizer.model import ALLOWED_TRANSITIONS, Caller, Intake, Job, JobState, Vehicle
+from optimizer.dispatch.model import ALLOWED_TRANSITIONS, Caller, Intake, Job, JobState, Vehicle
 
 ALLOWED = {
     ("received", "assigned"),

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from geo.places import Geo
-from optimizer.quote import make_quote
-from optimizer.rules import Rules
+from optimizer.dispatch.quote import make_quote
+from optimizer.dispatch.rules import Rules
 from rescue.cli import main
 
 TIANANMEN = (116.3975, 39.9087)

@@ -6,13 +6,13 @@ import pytest
 from calls import make_call
 
 from geo.places import Geo
-from optimizer.board import DispatchBoard
-from optimizer.clock import epoch_at_clock
-from optimizer.model import JobState, Truck
-from optimizer.replan import apply_replan, build_live_problem, replan
-from optimizer.rules import Rules
-from optimizer.shops import Shops
-from optimizer.vrp_problem import parse_problem
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.clock import epoch_at_clock
+from optimizer.dispatch.model import JobState, Truck
+from optimizer.dispatch.replan import apply_replan, build_live_problem, replan
+from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.shops import Shops
+from optimizer.vrp.problem import parse_problem
 
 NOW = epoch_at_clock("18:00")
 PLACES = {

@@ -15,20 +15,15 @@ import pytest
 import shapely
 from webmap_conftest import CENTRE, DAY, call, start_clock
 
+from geo.path import RoutePath
 from geo.places import Geo
-from optimizer.clock import epoch_at_clock
-from optimizer.model import JobState
-from optimizer.rules import load_business_rules
+from optimizer.demand import HOURLY_PROFILE, DemandModel
+from optimizer.dispatch.clock import epoch_at_clock
+from optimizer.dispatch.model import JobState
+from optimizer.dispatch.rules import load_business_rules
 from webmap.center import DispatchCenter
 from webmap.clock import ManualClock
-from webmap.sim import (
-    HOURLY_PROFILE,
-    SIM_USER,
-    DemandModel,
-    RoutePath,
-    SimConfig,
-    Simulation,
-)
+from webmap.sim import SIM_USER, SimConfig, Simulation
 from webmap.store import EventStore
 
 NO_RANDOM_CALLS = {"first_call_after_s": 1e9}
@@ -130,7 +125,7 @@ def test_trucks_drive_along_their_road_route_and_jobs_go_through_the_states(
 
     def record() -> None:
         job = center.board.jobs[job_id]
-        leg = center.leg(truck_id)
+        leg = center.drive(truck_id)
         if job.state == JobState.EN_ROUTE and leg is not None:
             legs.append(leg)
             track.append(center.board.trucks[truck_id].position)
@@ -157,7 +152,7 @@ def test_trucks_drive_along_their_road_route_and_jobs_go_through_the_states(
     states = [h.state.value for h in center.board.jobs[job_id].history]
     assert states == ["assigned", "en_route", "on_scene", "fixed", "closed"]
     assert center.board.trucks[truck_id].state.value == "idle"
-    assert center.leg(truck_id) is None
+    assert center.drive(truck_id) is None
 
 
 def test_a_job_the_crew_cannot_fix_is_towed_to_a_shop_by_a_flatbed(

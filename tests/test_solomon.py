@@ -10,10 +10,10 @@ from types import ModuleType
 
 import pytest
 
-from optimizer.solomon import SCALE, parse_solomon, read_solomon
-from optimizer.vrp_check import check
-from optimizer.vrp_problem import parse_problem
-from optimizer.vrp_solver import solve
+from optimizer.vrp.check import check
+from optimizer.vrp.problem import parse_problem
+from optimizer.vrp.solomon import SCALE, parse_solomon, read_solomon
+from optimizer.vrp.solver import solve
 
 REPO = Path(__file__).resolve().parent.parent
 INSTANCES = REPO.parent / "shared" / "benchmarks" / "solomon"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from optimizer.vrp_check import check
-from optimizer.vrp_problem import parse_problem
+from optimizer.vrp.check import check
+from optimizer.vrp.problem import parse_problem
 
 KM_S = 60  # 1 km of the test road takes a minute
 

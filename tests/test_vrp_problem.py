@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer.vrp_problem import (
+from optimizer.vrp.problem import (
     DEFAULT_LATENESS_COST_PER_S,
     ProblemError,
     VehicleStep,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from optimizer.vrp_check import check
-from optimizer.vrp_problem import parse_problem
-from optimizer.vrp_solver import Solution, solve, solve_greedy
+from optimizer.vrp.check import check
+from optimizer.vrp.problem import parse_problem
+from optimizer.vrp.solver import Solution, solve, solve_greedy
 from rescue import solve_commands
 
 TIME_LIMIT_S = 0.5

@@ -28,7 +28,7 @@ from webmap_conftest import (
 
 from geo.coords import wgs84_to_gcj02
 from geo.places import Geo
-from optimizer.model import JobState
+from optimizer.dispatch.model import JobState
 from rescue.cli import main
 from webmap.app import socketio
 from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 
 from geo.places import Geo
-from optimizer.clock import epoch_at_clock
+from optimizer.dispatch.clock import epoch_at_clock
 from webmap.app import Runtime, create_app, socketio
 from webmap.clock import ManualClock
 

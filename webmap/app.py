@@ -41,9 +41,9 @@ from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 from geo.config import PROJECT_ROOT, load_rules
 from geo.errors import InputError
 from geo.places import Geo, load_geo
-from optimizer.model import JobState
-from optimizer.rules import load_business_rules
-from optimizer.shops import Shops
+from optimizer.dispatch.model import JobState
+from optimizer.dispatch.rules import load_business_rules
+from optimizer.dispatch.shops import Shops
 from webmap import auth
 from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, StoreError
 from webmap.clock import Clock, SimClock

@@ -1,8 +1,8 @@
 """The dispatch center: the single owner of the live state.
 
-It wraps :class:`optimizer.board.DispatchBoard`, which makes every decision (intake,
-triage, quote, proposal, assignment, state machine), and adds what a room of dispatchers
-needs around it:
+It wraps :class:`optimizer.dispatch.board.DispatchBoard`, which makes every decision
+(intake, triage, quote, proposal, assignment, state machine), and adds what a room of
+dispatchers needs around it:
 
 - a lock, so commands from many threads apply one at a time;
 - a version per job: a command that changes a job carries the version its sender saw,
@@ -10,86 +10,49 @@ needs around it:
   same job: the first wins, the second is told);
 - the store: every accepted command is appended before it is acknowledged, and on start
   the events are replayed through the board, so a restart loses nothing;
-- publishing: every change is handed to the subscribers (the app broadcasts it);
-- each busy truck's current leg (``geo.router.route``, for the map and the simulator),
-  and the promise watch of :mod:`optimizer.promise`.
+- publishing: every change is handed to the subscribers (the app broadcasts it), with the
+  trucks' drives (:mod:`optimizer.dispatch.legs`) and the promise watch
+  (:mod:`optimizer.dispatch.promise`) kept up to date.
 
-It never computes a route or a fee itself: it calls ``optimizer`` and ``geo``.
+It never computes a route or a fee itself; what clients read is in :mod:`webmap.views`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from geo.coords import check_crs, to_wgs84
 from geo.errors import InputError
 from geo.places import Geo
-from geo.router import Route
-from optimizer.board import DispatchBoard
-from optimizer.fleet_file import load_board
-from optimizer.model import JobState, LonLat, TruckState
-from optimizer.promise import PromiseCheck, check_promise
-from optimizer.replan import apply_replan, replan
-from optimizer.rules import Rules
-from optimizer.shops import Shops
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.fleet_file import load_board
+from optimizer.dispatch.legs import Drive, DriveBook
+from optimizer.dispatch.model import JobState, LonLat
+from optimizer.dispatch.promise import PromiseWatch
+from optimizer.dispatch.replan import apply_replan, replan
+from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.shops import Shops
 from webmap.clock import Clock, SimClock
-from webmap.serialize import job_json, jsonable, proposal_json, truck_json
+from webmap.job_ids import JobNumbers
+from webmap.serialize import jsonable, proposal_json
 from webmap.store import EventStore
+from webmap.views import alert_view, job_view, snapshot_view, truck_view
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, dict[str, Any]], None]
 Message = tuple[str, dict[str, Any]]
 FINAL_STATES = frozenset({JobState.CLOSED, JobState.CANCELLED})
-_JOB_ID = re.compile(r"^J(\d+)$")
-REASON_TEXT = {
-    "distance": "far from the nearest suitable truck",
-    "congestion": "traffic congestion at this time of day",
-    "all_suitable_busy": "the suitable trucks are busy with other rescues",
-    "no_suitable_truck": "no suitable truck is on duty",
-}
 
 
 class StoreError(RuntimeError):
     """The store refused a command; the live state was rebuilt from the store."""
-
-
-@dataclass(frozen=True)
-class Leg:
-    """A truck's current drive: to the scene of its first job, or towing to the destination.
-
-    ``depart_s`` is None while the crew has not left (the route is only planned).
-    """
-
-    truck_id: str
-    job_id: str
-    purpose: Literal["to_scene", "to_destination"]
-    route: Route
-    depart_s: float | None
-    key: tuple[str, str, bool]
-
-    @property
-    def arrive_s(self) -> float | None:
-        return None if self.depart_s is None else self.depart_s + self.route.travel_s
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "job_id": self.job_id,
-            "purpose": self.purpose,
-            "moving": self.depart_s is not None,
-            "depart_s": self.depart_s,
-            "arrive_s": self.arrive_s,
-            "travel_s": round(self.route.travel_s, 1),
-            "length_m": round(self.route.length_m, 1),
-            "geometry": self.route.geometry,
-        }
 
 
 REPLAN_TIME_LIMIT_S = 1.5  # benchmarks/replan.py: 100 calls, 50 trucks within 2 s in all
@@ -124,14 +87,15 @@ class DispatchCenter:
         self.lock = threading.RLock()
         self._board_factory = board_factory
         self._subscribers: list[Publish] = []
-        self._versions: dict[str, int] = {}
+        self.versions: dict[str, int] = {}
+        """Each job's version; read under the lock."""
         self._last_change: dict[str, tuple[str, str]] = {}
         self._active: set[str] = set()
-        self._legs: dict[str, Leg] = {}
-        self._promises: dict[str, PromiseCheck] = {}
+        self.drive_book = DriveBook()
+        self.promises = PromiseWatch()
         self._moved: dict[str, LonLat] = {}
         self._last_s = 0.0
-        self._next_job = 1
+        self._job_numbers = JobNumbers()
         self.replay_report: dict[str, Any] = {"events": 0, "skipped": []}
         self._adopt_board_jobs()
 
@@ -162,16 +126,11 @@ class DispatchCenter:
     def _adopt_board_jobs(self) -> None:
         """Jobs already on the board (a fleet file's work) start at version 1."""
         for job in self.board.jobs.values():
-            self._versions.setdefault(job.id, 1)
+            self.versions.setdefault(job.id, 1)
             self._last_change.setdefault(job.id, ("fleet file", "intake"))
             if job.state not in FINAL_STATES:
                 self._active.add(job.id)
-            self._bump_job_counter(job.id)
-
-    def _bump_job_counter(self, job_id: str) -> None:
-        match = _JOB_ID.match(job_id)
-        if match:
-            self._next_job = max(self._next_job, int(match.group(1)) + 1)
+            self._job_numbers.seen(job.id)
 
     def _replay(self) -> None:
         skipped = []
@@ -194,7 +153,7 @@ class DispatchCenter:
                 except InputError as error:
                     log.warning("replay: position of %s ignored: %s", truck_id, error)
         for truck_id in self.board.trucks:
-            self._refresh_leg(truck_id, now_s=now_s)
+            self.drive_book.refresh(self.board, truck_id, now_s=now_s)
         for job_id in self._active:
             self._recheck(job_id, now_s=now_s)
         self.replay_report = {"events": count, "skipped": skipped}
@@ -204,11 +163,11 @@ class DispatchCenter:
         if self._board_factory is None:
             raise StoreError("cannot rebuild: the center was built without a board factory")
         self.board = self._board_factory(self._now())
-        self._versions.clear()
+        self.versions.clear()
         self._last_change.clear()
         self._active.clear()
-        self._legs.clear()
-        self._promises.clear()
+        self.drive_book.clear()
+        self.promises.clear()
         self._adopt_board_jobs()
         self._replay()
 
@@ -252,65 +211,32 @@ class DispatchCenter:
     def version(self, job_id: str) -> int:
         with self.lock:
             self.board.job(job_id)
-            return self._versions[job_id]
+            return self.versions[job_id]
 
     def active_job_ids(self) -> list[str]:
         with self.lock:
             return sorted(self._active)
 
-    def leg(self, truck_id: str) -> Leg | None:
+    def drive(self, truck_id: str) -> Drive | None:
         with self.lock:
-            return self._legs.get(truck_id)
+            return self.drive_book.get(truck_id)
 
-    def legs(self) -> dict[str, Leg]:
+    def drives(self) -> dict[str, Drive]:
         with self.lock:
-            return dict(self._legs)
-
-    def promise(self, job_id: str) -> PromiseCheck | None:
-        with self.lock:
-            return self._promises.get(job_id)
+            return self.drive_book.all()
 
     def job_json(self, job_id: str) -> dict[str, Any]:
         with self.lock:
-            job = self.board.job(job_id)
-            check = self._promises.get(job_id)
-            return job_json(job, version=self._versions[job_id],
-                            promise=check.to_json() if check else None, rules=self.rules)
+            return job_view(self, job_id)
 
     def truck_json(self, truck_id: str) -> dict[str, Any]:
         with self.lock:
-            truck = self.board.truck(truck_id)
-            leg = self._legs.get(truck_id)
-            return truck_json(truck, route=leg.to_json() if leg else None)
-
-    def alert_json(self, job_id: str) -> dict[str, Any]:
-        with self.lock:
-            job, check = self.board.job(job_id), self._promises[job_id]
-            when = "will be late" if check.status == "late" else "is at risk"
-            why = REASON_TEXT.get(check.reason or "", "")
-            return jsonable({
-                "job_id": job_id,
-                "at_s": self._now(),
-                **check.to_json(),
-                "caller": {"name": job.intake.caller.name, "phone": job.intake.caller.phone},
-                "message": f"Job {job_id} {when}" + (f": {why}" if why else ""),
-            })
+            return truck_view(self, truck_id)
 
     def snapshot(self) -> dict[str, Any]:
         """The whole live state, as sent on connect and on ``sync``."""
         with self.lock:
-            now_s = self._now()
-            return {
-                "now_s": now_s,
-                "server_time": time.time(),
-                "speed": self.clock.speed,
-                "band": self.board.band_at(now_s),
-                "promise_min": self.rules.promise_s / 60.0,
-                "trucks": [self.truck_json(t) for t in sorted(self.board.trucks)],
-                "jobs": [self.job_json(j) for j in sorted(self._active)],
-                "alerts": [self.alert_json(j) for j in sorted(self._promises)
-                           if self._promises[j].alerting],
-            }
+            return snapshot_view(self, now_s=self._now())
 
     def propose(self, job_id: str) -> dict[str, Any]:
         """The ranked trucks for a received job (a query: nothing is stored)."""
@@ -330,11 +256,11 @@ class DispatchCenter:
         # The center's clock stamps the call: a client cannot backdate the promise.
         call = {key: value for key, value in data.items() if key != "created_at"}
         with self.lock:
-            job_id = f"J{self._next_job:05d}"
+            job_id = self._job_numbers.peek()
             messages = self._commit("intake", {"job_id": job_id, "data": call}, user=user)
             now_s = self._now()
             proposal = proposal_json(self.board.propose(job_id, now_s=now_s), now_s=now_s)
-            answer = {"job": self.job_json(job_id), "proposal": proposal}
+            answer = {"job": job_view(self, job_id), "proposal": proposal}
         self._send(messages)
         return answer
 
@@ -409,7 +335,7 @@ class DispatchCenter:
             self.board.truck(truck_id)
             messages = self._commit("truck_duty", {"truck_id": truck_id, "on_duty": on_duty},
                                     user=user)
-            answer = {"truck": self.truck_json(truck_id)}
+            answer = {"truck": truck_view(self, truck_id)}
         self._send(messages)
         return answer
 
@@ -421,7 +347,7 @@ class DispatchCenter:
             self.board.job(job_id)
             self._check_version(job_id, version, required=required)
             messages = self._commit(kind, payload, user=user)
-            answer = {"job": self.job_json(job_id)}
+            answer = {"job": job_view(self, job_id)}
         self._send(messages)
         return answer
 
@@ -432,7 +358,7 @@ class DispatchCenter:
             return
         if not isinstance(version, int) or isinstance(version, bool):
             raise InputError("version", version, "must be an integer")
-        current = self._versions[job_id]
+        current = self.versions[job_id]
         if version != current:
             who, what = self._last_change[job_id]
             raise InputError(
@@ -497,12 +423,12 @@ class DispatchCenter:
 
     def _record(self, touched: _Touched, kind: str, user: str) -> None:
         for job_id in touched.jobs:
-            self._versions[job_id] = self._versions.get(job_id, 0) + 1
+            self.versions[job_id] = self.versions.get(job_id, 0) + 1
             self._last_change[job_id] = (user, kind)
-            self._bump_job_counter(job_id)
+            self._job_numbers.seen(job_id)
             if self.board.jobs[job_id].state in FINAL_STATES:
                 self._active.discard(job_id)
-                self._promises.pop(job_id, None)
+                self.promises.drop(job_id)
             else:
                 self._active.add(job_id)
 
@@ -511,73 +437,28 @@ class DispatchCenter:
         alerts: list[Message] = []
         try:
             for truck_id in touched.trucks:
-                self._refresh_leg(truck_id, now_s=now_s)
+                self.drive_book.refresh(self.board, truck_id, now_s=now_s)
             for job_id in touched.jobs:
                 if job_id in self._active:
                     alerts.extend(self._recheck(job_id, now_s=now_s, job_update=False))
         except Exception:
             log.exception("refreshing legs and promises after a command failed")
         return [
-            *[("job_updated", self.job_json(job_id)) for job_id in touched.jobs],
-            *[("truck_updated", self.truck_json(truck_id)) for truck_id in touched.trucks],
+            *[("job_updated", job_view(self, job_id)) for job_id in touched.jobs],
+            *[("truck_updated", truck_view(self, truck_id)) for truck_id in touched.trucks],
             *alerts,
         ]
 
-    # ------------------------------------------------------------------ legs
-    def _leg_key(self, truck_id: str) -> tuple[str, str, bool] | None:
-        truck = self.board.trucks[truck_id]
-        if not truck.queue or truck.state == TruckState.OFF_DUTY:
-            return None
-        job = self.board.jobs[truck.queue[0]]
-        if job.state in (JobState.ASSIGNED, JobState.EN_ROUTE):
-            return (job.id, "to_scene", job.state == JobState.EN_ROUTE)
-        if job.state == JobState.TOWING:
-            return (job.id, "to_destination", True)
-        return None
-
-    def _refresh_leg(self, truck_id: str, *, now_s: float) -> None:
-        key = self._leg_key(truck_id)
-        if key is None:
-            self._legs.pop(truck_id, None)
-            return
-        old = self._legs.get(truck_id)
-        if old is not None and old.key == key:
-            return
-        job_id, purpose, moving = key
-        job = self.board.jobs[job_id]
-        dest = job.snap if purpose == "to_scene" else job.destination_snap
-        if dest is None:
-            self._legs.pop(truck_id, None)
-            return
-        origin = self.board.truck_snap(truck_id)
-        try:
-            route = self.geo.router.route(origin, dest, band=self.board.band_at(now_s))
-        except InputError as error:
-            log.warning("no route for truck %s to job %s: %s", truck_id, job_id, error)
-            self._legs.pop(truck_id, None)
-            return
-        self._legs[truck_id] = Leg(
-            truck_id, job_id, purpose,  # type: ignore[arg-type]
-            route, now_s if moving else None, key,
-        )
-
     # ------------------------------------------------------------------ promises
     def _recheck(self, job_id: str, *, now_s: float, job_update: bool = True) -> list[Message]:
-        job = self.board.jobs[job_id]
-        check = check_promise(self.board, job, now_s=now_s)
-        old = self._promises.get(job_id)
-        if check is None:
-            self._promises.pop(job_id, None)
+        change = self.promises.recheck(self.board, self.board.jobs[job_id], now_s=now_s)
+        if change is None:
             return []
-        if old is not None and old.key() == check.key():
-            return []
-        self._promises[job_id] = check
         messages: list[Message] = []
         if job_update:
-            messages.append(("job_updated", self.job_json(job_id)))
-        changed = old is None or (old.status, old.reason) != (check.status, check.reason)
-        if check.alerting and changed:
-            messages.append(("promise_alert", self.alert_json(job_id)))
+            messages.append(("job_updated", job_view(self, job_id)))
+        if change.alert:
+            messages.append(("promise_alert", alert_view(self, job_id, now_s=now_s)))
         return messages
 
     def watch_promises(self) -> None:

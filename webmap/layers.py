@@ -23,7 +23,7 @@ import shapely
 
 from geo.config import data_dir
 from geo.network import RoadNetwork
-from optimizer.shops import Shops
+from optimizer.dispatch.shops import Shops
 
 MAIN_ROADS = (
     "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",

@@ -12,9 +12,9 @@ from dataclasses import asdict, is_dataclass
 from enum import Enum
 from typing import Any
 
-from optimizer.assign import Proposal
-from optimizer.model import ALLOWED_TRANSITIONS, Job, JobState, Truck
-from optimizer.rules import Rules
+from optimizer.dispatch.assign import Proposal
+from optimizer.dispatch.model import ALLOWED_TRANSITIONS, Job, JobState, Truck
+from optimizer.dispatch.rules import Rules
 
 
 def jsonable(value: Any) -> Any:

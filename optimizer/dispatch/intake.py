@@ -12,9 +12,9 @@ from typing import Any
 
 from geo.coords import to_wgs84
 from geo.errors import InputError
-from optimizer.model import Caller, Intake, LonLat, Vehicle
-from optimizer.rules import Rules
-from optimizer.triage import required_kind
+from optimizer.dispatch.model import Caller, Intake, LonLat, Vehicle
+from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.triage import required_kind
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 GENDERS = ("male", "female")

@@ -1,7 +1,7 @@
 """Assign one new job: rank every suitable truck by predicted arrival (fast path).
 
 Predicted arrival = time until the truck is free (its remaining work, see
-:mod:`optimizer.workload`) + preparation + road travel time from where it will be free,
+:mod:`optimizer.dispatch.workload`) + preparation + road travel time from where it will be free,
 in the current time-of-day band. One backward search from the job gives the travel time
 from every truck at once. The promise (SERVICE_RULES §1) is checked for each candidate:
 ``on_time``, ``at_risk`` (within the margin of the deadline) or ``late``, with the reason
@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from geo.places import Geo
 from geo.router import Snap, SnapSet
-from optimizer.rules import Rules, TruckKind
+from optimizer.dispatch.rules import Rules, TruckKind
 
 PromiseStatus = Literal["on_time", "at_risk", "late"]
 Reason = Literal["distance", "congestion", "all_suitable_busy", "no_suitable_truck"]

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geo.zones import Zone
-from optimizer.rules import Fees, Rules
+from optimizer.dispatch.rules import Fees, Rules
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Live re-planning: the open work of the dispatch board as a VROOM-format problem,
-solved by :mod:`optimizer.vrp_solver`, and the plan applied back to the board.
+solved by :mod:`optimizer.vrp.solver`, and the plan applied back to the board.
 
 Tasks: a service job is a VROOM job (service = on-site time, skill 1); a tow is a shipment
 (pickup at the breakdown with loading time, delivery at the destination with unloading
@@ -8,7 +8,7 @@ time, amount 1, skill 2; flatbeds carry one car). Every task carries the club's 
 when that work is done; a car on a towing truck is on board and delivered first; jobs
 whose crew is en route and jobs a dispatcher placed by hand are pinned to their truck.
 Times are seconds from now; the matrix holds road travel times from :mod:`geo` for the
-locations needed only, in the current time-of-day band. As in :mod:`optimizer.assign`, a
+locations needed only, in the current time-of-day band. As in :mod:`optimizer.dispatch.assign`, a
 crew needs its preparation time before it drives to each scene: it is added to the
 vehicle's start and to the service of every task after which the truck heads to a scene
 (a job, a delivery), so the solver's arrivals are the board's predictions.
@@ -26,11 +26,11 @@ import numpy as np
 
 from geo.errors import InputError
 from geo.router import Snap
-from optimizer.board import DispatchBoard
-from optimizer.model import Job, JobState, Truck, TruckState
-from optimizer.vrp_problem import parse_problem
-from optimizer.vrp_solver import solve
-from optimizer.workload import plan_truck
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.model import Job, JobState, Truck, TruckState
+from optimizer.dispatch.workload import plan_truck
+from optimizer.vrp.problem import parse_problem
+from optimizer.vrp.solver import solve
 
 SERVICE_SKILL, TOW_SKILL = 1, 2
 HORIZON_S = 7 * 24 * 3600

@@ -12,8 +12,8 @@ from enum import StrEnum
 from geo.errors import InputError
 from geo.places import Placement
 from geo.router import Snap
-from optimizer.quote import Quote
-from optimizer.rules import TruckKind
+from optimizer.dispatch.quote import Quote
+from optimizer.dispatch.rules import TruckKind
 
 LonLat = tuple[float, float]
 

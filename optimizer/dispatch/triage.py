@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geo.errors import InputError
-from optimizer.rules import Rules, TruckKind
+from optimizer.dispatch.rules import Rules, TruckKind
 
 
 def required_kind(fault_category: str, rules: Rules, *, tow_requested: bool = False) -> TruckKind:

@@ -1,9 +1,9 @@
 """Promise watch: will each open job's truck arrive within the 40-minute promise?
 
 A received job is checked with the board's proposal (the best truck it could get now).
-An assigned job is checked against its truck's plan (:mod:`optimizer.workload`): the
+An assigned job is checked against its truck's plan (:mod:`optimizer.dispatch.workload`): the
 predicted arrival at the scene, never earlier than now. The status, the reason and the
-sentence for the caller are those of :mod:`optimizer.assign`, applied to the plan's leg to
+sentence for the caller are those of :mod:`optimizer.dispatch.assign`, applied to the plan's leg to
 this job (when the truck is free for it, from where, and how long the drive is).
 """
 
@@ -13,15 +13,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer.assign import (
+from optimizer.dispatch.assign import (
     FREE_FLOW_BAND,
     Reason,
     caller_script,
     promise_reason,
     promise_status,
 )
-from optimizer.board import DispatchBoard
-from optimizer.model import Job, JobState
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.model import Job, JobState
 
 WATCHED_STATES = frozenset({JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE})
 
@@ -96,3 +96,46 @@ def check_promise(board: DispatchBoard, job: Job, *, now_s: float) -> PromiseChe
         )
     zh, en = caller_script(status, reason, arrival_s - now_s, rules)
     return PromiseCheck(status, reason, arrival_s, job.deadline_s, job.truck_id, zh, en)
+
+
+@dataclass(frozen=True)
+class PromiseChange:
+    """What a re-check found new for one job: its check, and whether to raise an alert."""
+
+    job_id: str
+    check: PromiseCheck
+    alert: bool
+
+
+class PromiseWatch:
+    """The last promise check of every watched job, and what changed since."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, PromiseCheck] = {}
+
+    def get(self, job_id: str) -> PromiseCheck | None:
+        return self._checks.get(job_id)
+
+    def alerting(self) -> list[str]:
+        """Jobs whose promise is at risk or broken, sorted."""
+        return sorted(j for j, check in self._checks.items() if check.alerting)
+
+    def drop(self, job_id: str) -> None:
+        self._checks.pop(job_id, None)
+
+    def clear(self) -> None:
+        self._checks.clear()
+
+    def recheck(self, board: DispatchBoard, job: Job, *, now_s: float) -> PromiseChange | None:
+        """Check ``job`` again; the change when the check is worth re-sending
+        (:meth:`PromiseCheck.key`), with ``alert`` when its status or reason turned bad."""
+        check = check_promise(board, job, now_s=now_s)
+        old = self._checks.get(job.id)
+        if check is None:
+            self._checks.pop(job.id, None)
+            return None
+        if old is not None and old.key() == check.key():
+            return None
+        self._checks[job.id] = check
+        changed = old is None or (old.status, old.reason) != (check.status, check.reason)
+        return PromiseChange(job.id, check, alert=check.alerting and changed)

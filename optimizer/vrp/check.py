@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from optimizer.vrp_problem import Problem, TimeWindow, Vehicle
+from optimizer.vrp.problem import Problem, TimeWindow, Vehicle
 
 _TASK_TYPES = ("job", "pickup", "delivery")
 

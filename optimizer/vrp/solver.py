@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimizer.vrp_problem import (
+from optimizer.vrp.problem import (
     MAX_PRIORITY,
     Problem,
     TaskKind,
@@ -142,7 +142,7 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
     Parameters
     ----------
     problem
-        A problem from :func:`optimizer.vrp_problem.parse_problem`.
+        A problem from :func:`optimizer.vrp.problem.parse_problem`.
     time_limit_s
         Wall-clock budget, model building included.
 

@@ -193,6 +193,45 @@ def parse_problem(data: Any) -> Problem:
     return _Parser(data).parse()
 
 
+def build_problem(
+    jobs: tuple[Job, ...],
+    shipments: tuple[Shipment, ...],
+    vehicles: tuple[Vehicle, ...],
+    matrices: Mapping[str, Matrix],
+    *,
+    amount_size: int,
+    lateness_cost_per_s: int = DEFAULT_LATENESS_COST_PER_S,
+    unassigned_penalty: int | None = None,
+) -> Problem:
+    """A :class:`Problem` from objects built in process (the parser's last step too):
+    amounts padded to ``amount_size``, ids unique, vehicle steps consistent (see the
+    module docstring), a delivery listed without its pickup made a load on board.
+
+    Raises
+    ------
+    ProblemError
+        When the objects do not make a valid problem.
+    """
+    jobs = tuple(_pad_job(job, amount_size) for job in jobs)
+    shipments = tuple(_pad_shipment(shipment, amount_size) for shipment in shipments)
+    vehicles = tuple(_pad_vehicle(vehicle, amount_size) for vehicle in vehicles)
+    _check_unique("job", [job.id for job in jobs])
+    _check_unique("pickup", [s.pickup.id for s in shipments if s.pickup is not None])
+    _check_unique("delivery", [s.delivery.id for s in shipments])
+    _check_unique("vehicle", [vehicle.id for vehicle in vehicles])
+    shipments = _picked_up(shipments, vehicles)
+    _check_steps(jobs, shipments, vehicles)
+    return Problem(
+        jobs=jobs,
+        shipments=shipments,
+        vehicles=vehicles,
+        matrices=matrices,
+        amount_size=amount_size,
+        lateness_cost_per_s=lateness_cost_per_s,
+        unassigned_penalty=unassigned_penalty,
+    )
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -232,22 +271,12 @@ class _Parser:
         vehicles = tuple(
             self._vehicle(raw, position, matrices) for position, raw in enumerate(raw_vehicles)
         )
-        size = self.amount_size or 0
-        jobs = tuple(_pad_job(job, size) for job in jobs)
-        shipments = tuple(_pad_shipment(shipment, size) for shipment in shipments)
-        vehicles = tuple(_pad_vehicle(vehicle, size) for vehicle in vehicles)
-        _check_unique("job", [job.id for job in jobs])
-        _check_unique("pickup", [s.pickup.id for s in shipments if s.pickup is not None])
-        _check_unique("delivery", [s.delivery.id for s in shipments])
-        _check_unique("vehicle", [vehicle.id for vehicle in vehicles])
-        shipments = _picked_up(shipments, vehicles)
-        _check_steps(jobs, shipments, vehicles)
-        return Problem(
-            jobs=jobs,
-            shipments=shipments,
-            vehicles=vehicles,
-            matrices=matrices,
-            amount_size=size,
+        return build_problem(
+            jobs,
+            shipments,
+            vehicles,
+            matrices,
+            amount_size=self.amount_size or 0,
             lateness_cost_per_s=self._optional_int(
                 data, "lateness_cost_per_s", "the problem", DEFAULT_LATENESS_COST_PER_S
             ),

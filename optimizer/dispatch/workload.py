@@ -13,23 +13,9 @@ from dataclasses import dataclass, field
 
 from geo.places import Geo
 from geo.router import Snap
-from optimizer.model import Job, JobState, Truck
-from optimizer.rules import Rules
-
-
-@dataclass(frozen=True)
-class Leg:
-    """The drive to one queued job's scene: the truck is free for it at ``ready_s`` at
-    ``origin``, then prepares (if the crew has not left yet) and drives ``travel_s``."""
-
-    ready_s: float
-    origin: Snap
-    prep_s: float
-    travel_s: float
-
-    @property
-    def arrival_s(self) -> float:
-        return self.ready_s + self.prep_s + self.travel_s
+from optimizer.dispatch.legs import Leg
+from optimizer.dispatch.model import Job, JobState, Truck
+from optimizer.dispatch.rules import Rules
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from typing import Any
 from geo.errors import InputError
 from geo.places import Geo
 from geo.router import Snap
-from optimizer.assign import FleetView, Proposal, rank_trucks
-from optimizer.clock import beijing_time
-from optimizer.intake import parse_intake, parse_lonlat
-from optimizer.model import (
+from optimizer.dispatch.assign import FleetView, Proposal, rank_trucks
+from optimizer.dispatch.clock import beijing_time
+from optimizer.dispatch.intake import parse_intake, parse_lonlat
+from optimizer.dispatch.model import (
     ON_TRUCK_STATES,
     Job,
     JobState,
@@ -25,11 +25,11 @@ from optimizer.model import (
     TruckState,
     parse_job_state,
 )
-from optimizer.quote import Quote, make_quote
-from optimizer.rules import TRUCK_KINDS, Rules
-from optimizer.shops import Shops, TowDestination, choose_tow_destination
-from optimizer.triage import required_kind
-from optimizer.workload import TruckPlan, plan_truck
+from optimizer.dispatch.quote import Quote, make_quote
+from optimizer.dispatch.rules import TRUCK_KINDS, Rules
+from optimizer.dispatch.shops import Shops, TowDestination, choose_tow_destination
+from optimizer.dispatch.triage import required_kind
+from optimizer.dispatch.workload import TruckPlan, plan_truck
 
 # Truck state while it works on a job in a given state.
 _TRUCK_STATE_FOR_JOB = {
@@ -90,7 +90,7 @@ class DispatchBoard:
         return plan
 
     def view(self, *, now_s: float) -> FleetView:
-        """On-duty trucks as arrays for :func:`optimizer.assign.rank_trucks` (cached)."""
+        """On-duty trucks as arrays for :func:`optimizer.dispatch.assign.rank_trucks` (cached)."""
         if self._view is None:
             rows = []
             for truck in self.trucks.values():

@@ -16,11 +16,11 @@ from typing import Any
 from geo.config import data_dir
 from geo.errors import InputError
 from geo.places import Geo
-from optimizer.board import DispatchBoard
-from optimizer.intake import parse_lonlat, parse_time_s
-from optimizer.model import JobState, Truck, TruckState
-from optimizer.rules import TRUCK_KINDS, Rules
-from optimizer.shops import Shops
+from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.intake import parse_lonlat, parse_time_s
+from optimizer.dispatch.model import JobState, Truck, TruckState
+from optimizer.dispatch.rules import TRUCK_KINDS, Rules
+from optimizer.dispatch.shops import Shops
 
 DEFAULT_FLEET_FILE = "fleet.json"
 _WORK_PATH = {
