@@ -42,3 +42,5 @@ bench: install data
 
 lint: install-python
 	@$(BIN)/ruff check geo optimizer webmap rescue tests benchmarks
+	@$(BIN)/ruff format --check geo optimizer webmap rescue tests benchmarks
+	@$(BIN)/mypy

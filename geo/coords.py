@@ -8,7 +8,7 @@ over all of Beijing).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -74,7 +74,7 @@ def check_crs(crs: str) -> Crs:
     """Return ``crs`` if it is a supported name, else raise :class:`InputError`."""
     if crs not in CRS_NAMES:
         raise InputError("crs", crs, f"must be one of {', '.join(CRS_NAMES)}")
-    return crs  # type: ignore[return-value]
+    return cast(Crs, crs)
 
 
 def to_wgs84(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]:

@@ -24,7 +24,7 @@ SHARED_FILES = ("beijing.osm.bz2", "rings.geojson", "PROVENANCE.md")
 # The shared extract's bounds (../shared/osm/PROVENANCE.md): west, south, east, north.
 EXTRACT_BBOX = (116.1480018, 39.7880008, 116.6129966, 40.0959966)
 # Ring roads by OSM ref or name, for the download path; keys are the rings' English names.
-RING_QUERIES = {
+RING_QUERIES: dict[str, tuple[str, dict[str, bool | str | list[str]]]] = {
     "2nd Ring Road": ("二环路", {"name": "二环路"}),
     "3rd Ring Road": ("三环路", {"name": "三环路"}),
     "4th Ring Road": ("四环路", {"name": "四环路"}),

@@ -11,9 +11,12 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
 
 @njit(cache=True, nogil=True)
-def _heap_push(keys, nodes, size, key, node):  # type: ignore[no-untyped-def]
+def _heap_push(keys: FloatArray, nodes: IntArray, size: int, key: float, node: int) -> int:
     i = size
     keys[i] = key
     nodes[i] = node
@@ -28,7 +31,7 @@ def _heap_push(keys, nodes, size, key, node):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(keys, nodes, size):  # type: ignore[no-untyped-def]
+def _heap_pop(keys: FloatArray, nodes: IntArray, size: int) -> tuple[float, int, int]:
     top_key = keys[0]
     top_node = nodes[0]
     size -= 1
@@ -51,7 +54,16 @@ def _heap_pop(keys, nodes, size):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _dijkstra(indptr, adj_node, adj_weight, adj_edge, sources, source_costs, max_cost, targets):  # type: ignore[no-untyped-def]
+def _dijkstra(
+    indptr: IntArray,
+    adj_node: IntArray,
+    adj_weight: FloatArray,
+    adj_edge: IntArray,
+    sources: IntArray,
+    source_costs: FloatArray,
+    max_cost: float,
+    targets: IntArray,
+) -> tuple[FloatArray, IntArray]:
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     pred_edge = np.full(n, -1, dtype=np.int64)

@@ -154,7 +154,8 @@ class Router:
         """
         snaps = []
         for snap, error in self.try_snap_many(lons, lats, crs=crs, field=field):
-            if error is not None:
+            if snap is None:
+                assert error is not None
                 raise error
             snaps.append(snap)
         return snaps

@@ -92,7 +92,7 @@ class CoverageModel:
         x, y = projection.to_xy(self.mid_lon, self.mid_lat)
         keys = (x // CELL_M).astype(np.int64) * 100_000 + (y // CELL_M).astype(np.int64)
         _, cell = np.unique(keys, return_inverse=True)
-        return cell, np.bincount(cell, weights=self.length_km)
+        return cell.astype(np.int64), np.bincount(cell, weights=self.length_km).astype(np.float64)
 
     def site(
         self,
@@ -117,22 +117,22 @@ class CoverageModel:
             reached_km = np.bincount(
                 cell[near], weights=self.length_km[near], minlength=len(cell_km)
             )
-            for c in np.flatnonzero(reached_km >= 0.5 * cell_km):
-                covers[c].add(j)
+            for reached in np.flatnonzero(reached_km >= 0.5 * cell_km):
+                covers[reached].add(j)
         model = cp_model.CpModel()
-        pick = [model.NewBoolVar(f"site{j}") for j in range(len(candidates))]
-        model.Add(sum(pick) == stations)
+        pick = [model.new_bool_var(f"site{j}") for j in range(len(candidates))]
+        model.add(sum(pick) == stations)
         gain = []
         for c, sites in enumerate(covers):
             if sites:
-                covered = model.NewBoolVar(f"cell{c}")
-                model.AddBoolOr([pick[j] for j in sites]).OnlyEnforceIf(covered)
+                covered = model.new_bool_var(f"cell{c}")
+                model.add_bool_or([pick[j] for j in sites]).only_enforce_if(covered)
                 gain.append(round(cell_km[c] * 1000) * covered)
-        model.Maximize(sum(gain))
+        model.maximize(sum(gain))
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = time_limit_s
         solver.parameters.num_workers = 2
-        status = solver.Solve(model)
+        status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise RuntimeError(f"CP-SAT found no siting ({solver.StatusName(status)})")
-        return [j for j in range(len(candidates)) if solver.Value(pick[j])]
+            raise RuntimeError(f"CP-SAT found no siting ({solver.status_name(status)})")
+        return [j for j in range(len(candidates)) if solver.value(pick[j])]

@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from importlib import import_module
-from typing import Any
+from typing import NoReturn
 
 COMMAND_MODULES = (
     "rescue.geo_commands",
@@ -26,7 +26,7 @@ COMMAND_MODULES = (
 class _ArgumentParser(argparse.ArgumentParser):
     """argparse that reports usage errors as JSON like every other error."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
 
 

@@ -151,7 +151,8 @@ class DispatchBoard:
         )
         moved = []
         for (truck_id, position), (snap, error) in zip(known, results, strict=True):
-            if error is not None:
+            if snap is None:
+                assert error is not None
                 errors.append(error)
                 continue
             truck = self.trucks[truck_id]
@@ -328,7 +329,7 @@ class DispatchBoard:
             tow_m=tow.tow_m,
         )
         job.quote = self._quote(job)
-        if job.state == JobState.RECEIVED:
+        if job.truck_id is None:  # a service truck can't tow: the job waits for a flatbed
             truck.queue.remove(job.id)
             self._sync_truck_state(truck)
         self._changed(truck.id)

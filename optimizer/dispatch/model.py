@@ -52,12 +52,9 @@ ON_TRUCK_STATES = frozenset(
 
 def parse_job_state(value: object) -> JobState:
     """A job state by name, or :class:`InputError` naming the value."""
-    try:
+    if isinstance(value, str) and value in JobState.__members__.values():
         return JobState(value)
-    except ValueError:
-        raise InputError(
-            "state", value, f"unknown job state; one of {', '.join(JobState)}"
-        ) from None
+    raise InputError("state", value, f"unknown job state; one of {', '.join(JobState)}")
 
 
 class TruckState(StrEnum):

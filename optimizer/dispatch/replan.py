@@ -1,5 +1,6 @@
-"""Live re-planning: the open work of the dispatch board as a VROOM-format problem,
-solved by :mod:`optimizer.vrp.solver`, and the plan applied back to the board.
+"""Live re-planning: the open work of the dispatch board as a routing problem
+(:mod:`optimizer.vrp`, built as objects, no JSON in between), solved by
+:mod:`optimizer.vrp.solver`, and the plan applied back to the board.
 
 Tasks: a service job is a VROOM job (service = on-site time, skill 1); a tow is a shipment
 (pickup at the breakdown with loading time, delivery at the destination with unloading
@@ -29,7 +30,18 @@ from geo.router import Snap
 from optimizer.dispatch.board import DispatchBoard
 from optimizer.dispatch.model import Job, JobState, Truck, TruckState
 from optimizer.dispatch.workload import plan_truck
-from optimizer.vrp.problem import parse_problem
+from optimizer.vrp import problem as vrp
+from optimizer.vrp.problem import (
+    DEFAULT_PROFILE,
+    Matrix,
+    Problem,
+    Shipment,
+    ShipmentStep,
+    StepKind,
+    Vehicle,
+    VehicleStep,
+    build_problem,
+)
 from optimizer.vrp.solver import solve
 
 SERVICE_SKILL, TOW_SKILL = 1, 2
@@ -39,9 +51,9 @@ PLANNABLE = (JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE)
 
 @dataclass
 class LiveProblem:
-    """A VROOM problem and the ids behind its integers."""
+    """A routing problem and the ids behind its integers."""
 
-    problem: dict[str, Any]
+    problem: Problem
     truck_of_vehicle: dict[int, str] = field(default_factory=dict)
     job_of_task: dict[int, str] = field(default_factory=dict)
     matrix_s: float = 0.0
@@ -53,7 +65,8 @@ class _Locations:
         self.snaps: list[Snap] = []
         self._index: dict[tuple[int, float], int] = {}
 
-    def add(self, snap: Snap) -> int:
+    def add(self, snap: Snap | None) -> int:
+        assert snap is not None, "a planned location must be on the road network"
         key = (snap.edge, round(snap.fraction, 9))
         if key not in self._index:
             self._index[key] = len(self.snaps)
@@ -61,18 +74,21 @@ class _Locations:
         return self._index[key]
 
 
-def _skills(truck: Truck, flatbed_can_service: bool) -> list[int]:
+def _skills(truck: Truck, flatbed_can_service: bool) -> frozenset[int]:
     if truck.kind == "service":
-        return [SERVICE_SKILL]
-    return [SERVICE_SKILL, TOW_SKILL] if flatbed_can_service else [TOW_SKILL]
+        return frozenset({SERVICE_SKILL})
+    return frozenset({SERVICE_SKILL, TOW_SKILL} if flatbed_can_service else {TOW_SKILL})
 
 
 def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
-    """The board's open work as a VROOM problem (see the module docstring)."""
+    """The board's open work as a routing problem (see the module docstring)."""
     rules, band = board.rules, board.band_at(now_s)
-    live = LiveProblem(problem={})
     locations = _Locations()
-    vehicles, jobs, shipments = [], [], []
+    truck_of_vehicle: dict[int, str] = {}
+    job_of_task: dict[int, str] = {}
+    vehicles: list[Vehicle] = []
+    jobs: list[vrp.Job] = []
+    shipments: list[Shipment] = []
     task_ids = itertools.count(1)
 
     def promise(job: Job) -> int:
@@ -95,88 +111,86 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
             rules=rules,
             geo=board.geo,
         )
-        vehicle: dict[str, Any] = {
-            "id": number,
-            "start_index": locations.add(plan.free_snap),
-            "skills": _skills(truck, rules.flatbed_can_service),
-            "capacity": [1 if truck.kind == "flatbed" else 0],
-            "time_window": [
-                round(plan.free_at_s - now_s + (0 if on_board else rules.prep_s)),
-                HORIZON_S,
-            ],
-            "steps": [],
-            "description": truck.id,
-        }
+        ready_s = round(plan.free_at_s - now_s + (0 if on_board else rules.prep_s))
+        steps: list[VehicleStep] = []
         for job_id in on_board:  # a car on the flatbed: delivered first
             job = board.jobs[job_id]
             task = next(task_ids)
-            live.job_of_task[task] = job_id
+            job_of_task[task] = job_id
             shipments.append(
-                {
-                    "amount": [1],
-                    "skills": [TOW_SKILL],
-                    "delivery": {
-                        "id": task,
-                        "location_index": locations.add(job.destination_snap),
-                        "service": round(rules.tow_unload_s + rules.prep_s),
-                    },
-                }
-            )
-            vehicle["steps"].append({"type": "delivery", "id": task})
-            if job.state == JobState.ON_SCENE:  # still loading
-                vehicle["time_window"][0] += round(
-                    max(0.0, rules.tow_load_s - (now_s - job.state_since_s()))
+                Shipment(
+                    pickup=None,
+                    delivery=ShipmentStep(
+                        id=task,
+                        location_index=locations.add(job.destination_snap),
+                        service_s=round(rules.tow_unload_s + rules.prep_s),
+                    ),
+                    amount=(1,),
+                    skills=frozenset({TOW_SKILL}),
                 )
-        live.truck_of_vehicle[number] = truck.id
-        vehicles.append(vehicle)
-    vehicle_of_truck = {truck_id: number for number, truck_id in live.truck_of_vehicle.items()}
+            )
+            steps.append(VehicleStep(type="delivery", id=task))
+            if job.state == JobState.ON_SCENE:  # still loading
+                ready_s += round(max(0.0, rules.tow_load_s - (now_s - job.state_since_s())))
+        truck_of_vehicle[number] = truck.id
+        vehicles.append(
+            Vehicle(
+                id=number,
+                start_index=locations.add(plan.free_snap),
+                end_index=None,
+                capacity=(1 if truck.kind == "flatbed" else 0,),
+                skills=_skills(truck, rules.flatbed_can_service),
+                time_window=(ready_s, HORIZON_S),
+                steps=tuple(steps),
+            )
+        )
+    vehicle_of_truck = {truck_id: number for number, truck_id in truck_of_vehicle.items()}
 
+    pinned: dict[int, list[VehicleStep]] = {}
     for job in board.jobs.values():
         if job.state not in PLANNABLE:
             continue
         task = next(task_ids)
-        live.job_of_task[task] = job.id
-        step_type = "job"
+        job_of_task[task] = job.id
+        kinds: tuple[StepKind, ...] = ("job",)
         if job.needs_tow:
-            step_type = "pickup"
+            kinds = ("pickup", "delivery")
             shipments.append(
-                {
-                    "amount": [1],
-                    "skills": [TOW_SKILL],
-                    "pickup": {
-                        "id": task,
-                        "location_index": locations.add(job.snap),
-                        "service": round(rules.tow_load_s),
-                        "promise": promise(job),
-                        "description": job.id,
-                    },
-                    "delivery": {
-                        "id": task,
-                        "location_index": locations.add(job.destination_snap),
-                        "service": round(rules.tow_unload_s + rules.prep_s),
-                        "description": job.id,
-                    },
-                }
+                Shipment(
+                    pickup=ShipmentStep(
+                        id=task,
+                        location_index=locations.add(job.snap),
+                        service_s=round(rules.tow_load_s),
+                        promise_s=promise(job),
+                    ),
+                    delivery=ShipmentStep(
+                        id=task,
+                        location_index=locations.add(job.destination_snap),
+                        service_s=round(rules.tow_unload_s + rules.prep_s),
+                    ),
+                    amount=(1,),
+                    skills=frozenset({TOW_SKILL}),
+                )
             )
         else:
             jobs.append(
-                {
-                    "id": task,
-                    "location_index": locations.add(job.snap),
-                    "service": round(rules.on_site_service_s + rules.prep_s),
-                    "skills": [SERVICE_SKILL],
-                    "promise": promise(job),
-                    "description": job.id,
-                }
+                vrp.Job(
+                    id=task,
+                    location_index=locations.add(job.snap),
+                    service_s=round(rules.on_site_service_s + rules.prep_s),
+                    skills=frozenset({SERVICE_SKILL}),
+                    promise_s=promise(job),
+                )
             )
         if job.truck_id is not None and (job.pinned or job.state == JobState.EN_ROUTE):
-            vehicles[vehicle_of_truck[job.truck_id]]["steps"].append(
-                {"type": step_type, "id": task, "pinned": True}
+            number = vehicle_of_truck[job.truck_id]
+            pinned.setdefault(number, []).extend(
+                VehicleStep(type=kind, id=task, pinned=True) for kind in kinds
             )
-            if step_type == "pickup":
-                vehicles[vehicle_of_truck[job.truck_id]]["steps"].append(
-                    {"type": "delivery", "id": task, "pinned": True}
-                )
+    vehicles = [
+        replace(vehicle, steps=vehicle.steps + tuple(pinned.get(vehicle.id, ())))
+        for vehicle in vehicles
+    ]
 
     start = time.perf_counter()
     durations = np.vstack(
@@ -185,14 +199,15 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
             for snap in locations.snaps
         ]
     )
-    live.matrix_s = time.perf_counter() - start
-    live.problem = {
-        "vehicles": vehicles,
-        "jobs": jobs,
-        "shipments": shipments,
-        "matrices": {"car": {"durations": np.rint(durations).astype(int).tolist()}},
-    }
-    return live
+    matrix_s = time.perf_counter() - start
+    problem = build_problem(
+        tuple(jobs),
+        tuple(shipments),
+        tuple(vehicles),
+        {DEFAULT_PROFILE: Matrix(np.rint(durations).astype(np.int64))},
+        amount_size=1,
+    )
+    return LiveProblem(problem, truck_of_vehicle, job_of_task, matrix_s)
 
 
 @dataclass(frozen=True)
@@ -210,9 +225,7 @@ def replan(board: DispatchBoard, *, now_s: float, time_limit_s: float) -> Replan
     """Plan all open work jointly (OR-Tools; the greedy plan if it finds nothing in time)."""
     started = time.perf_counter()
     live = build_live_problem(board, now_s=now_s)
-    solution = solve(
-        parse_problem(live.problem), time_limit_s=max(0.1, time_limit_s - live.matrix_s)
-    )
+    solution = solve(live.problem, time_limit_s=max(0.1, time_limit_s - live.matrix_s))
     queues: dict[str, list[str]] = {truck_id: [] for truck_id in live.truck_of_vehicle.values()}
     for route in solution["routes"]:
         truck_id = live.truck_of_vehicle[route["vehicle"]]

@@ -25,6 +25,12 @@ class Fees:
     suburban_surcharge_yuan: float
     tow_km_rounding: str
 
+    @classmethod
+    def from_toml(cls, raw: dict[str, Any]) -> Fees:
+        """The ``[fees]`` table: every amount a number, the rounding rule a name."""
+        amounts = {k: float(v) for k, v in raw.items() if k != "tow_km_rounding"}
+        return cls(**amounts, tow_km_rounding=str(raw["tow_km_rounding"]))
+
 
 @dataclass(frozen=True)
 class Insurer:
@@ -67,7 +73,7 @@ class Rules:
             tow_unload_s=float(dispatch["tow_unload_s"]),
             fault_kinds=fault_kinds,
             flatbed_can_service=bool(triage["flatbed_can_service"]),
-            fees=Fees(**{k: v if isinstance(v, str) else float(v) for k, v in raw["fees"].items()}),
+            fees=Fees.from_toml(raw["fees"]),
             insurers={
                 key: Insurer(key, v["name_zh"], v["name_en"], v["phone"])
                 for key, v in raw["insurers"].items()

@@ -685,9 +685,11 @@ def _check_steps(
                     f"of vehicle {pickup[0]}"
                 )
     for vehicle in vehicles:
-        load = on_board.get(vehicle.id)
-        if load is not None and any(a > c for a, c in zip(load, vehicle.capacity, strict=True)):
+        carried = on_board.get(vehicle.id)
+        if carried is not None and any(
+            a > c for a, c in zip(carried, vehicle.capacity, strict=True)
+        ):
             raise ProblemError(
-                f"vehicle {vehicle.id} carries {load} on board but its capacity is "
+                f"vehicle {vehicle.id} carries {carried} on board but its capacity is "
                 f"{list(vehicle.capacity)}"
             )

@@ -305,10 +305,10 @@ def _paired(route: list[int], tasks: list[_Task]) -> list[int]:
     for task_index in route:
         partner = tasks[task_index].partner
         missing = partner is not None and partner not in on_route
-        if missing and tasks[task_index].kind == "delivery":
+        if partner is not None and missing and tasks[task_index].kind == "delivery":
             result.append(partner)
         result.append(task_index)
-        if missing and tasks[task_index].kind == "pickup":
+        if partner is not None and missing and tasks[task_index].kind == "pickup":
             result.append(partner)
     return result
 
@@ -563,8 +563,9 @@ class _Model:
                     routing_enums_pb2.FirstSolutionStrategy, strategy
                 )
                 assignment = self.routing.SolveWithParameters(parameters)
-            if assignment is not None and (best is None or assignment.ObjectiveValue() < best[0]):
-                best = (assignment.ObjectiveValue(), self._routes(assignment))
+            routes = self._routes(assignment)
+            if routes is not None and (best is None or assignment.ObjectiveValue() < best[0]):
+                best = (assignment.ObjectiveValue(), routes)
         return None if best is None else best[1]
 
     def search(self, time_limit_s: float, start: list[list[int]] | None) -> list[list[int]] | None:
