@@ -42,11 +42,12 @@ def instance_class(name: str) -> str:
 
 def solve_instance(path: Path, best_known: float, time_limit_s: float) -> dict[str, Any]:
     """Solve and check one instance; the row of the results table."""
-    problem = parse_problem(read_solomon(path))
+    data = read_solomon(path)
+    problem = parse_problem(data)
     started = time.monotonic()
     solution = solve(problem, time_limit_s=time_limit_s)
     solve_s = time.monotonic() - started
-    report = check(problem, solution)
+    report = check(data, solution)
     cost = solution["summary"]["cost"] / SCALE
     return {
         "instance": path.stem,

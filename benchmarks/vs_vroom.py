@@ -46,6 +46,7 @@ from optimizer.vrp.check import check  # noqa: E402
 from optimizer.vrp.problem import Problem, ShipmentStep, parse_problem  # noqa: E402
 from optimizer.vrp.solomon import read_solomon  # noqa: E402
 from optimizer.vrp.solver import solve  # noqa: E402
+from optimizer.vrp.writer import problem_to_json  # noqa: E402
 
 DEFAULT_INSTANCES = REPO.parent / "shared" / "benchmarks" / "solomon"
 PIN_SKILL_BASE = 1_000_000
@@ -189,8 +190,8 @@ def solve_with_vroom(
     return answer
 
 
-def _outcome(problem: Problem, answer: Mapping[str, Any], solve_s: float) -> dict[str, Any]:
-    report = check(problem, answer)
+def _outcome(data: Mapping[str, Any], answer: Mapping[str, Any], solve_s: float) -> dict[str, Any]:
+    report = check(data, answer)
     return {
         "cost": report.travel_cost,
         "routes": len(answer.get("routes", [])),
@@ -231,8 +232,8 @@ def compare(
         rows.append(
             {
                 "name": name,
-                "ours": _outcome(problem, ours, ours_s),
-                "vroom": _outcome(problem, theirs, vroom_s),
+                "ours": _outcome(data, ours, ours_s),
+                "vroom": _outcome(data, theirs, vroom_s),
             }
         )
     return rows
@@ -269,7 +270,9 @@ def beijing_problems(
         rng = np.random.default_rng(seed)
         board = busy_board(geo, rules, trucks=trucks, now_s=now_s, rng=rng)
         add_open_calls(board, calls, now_s=now_s, rng=rng)
-        problems[f"beijing-{seed}"] = build_live_problem(board, now_s=now_s).problem
+        problems[f"beijing-{seed}"] = problem_to_json(
+            build_live_problem(board, now_s=now_s).problem
+        )
     return problems
 
 

@@ -10,7 +10,9 @@ leave (or a job be reached) in either direction. Hot queries run the numba Dijks
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -311,6 +313,25 @@ class Router:
     ) -> FloatArray:
         """One-to-many: travel time from ``source`` to each target (inf beyond ``max_s``)."""
         return self._one_side(source, targets, band=band, max_s=max_s, backward=False)
+
+    def travel_time_matrix(self, snaps: Sequence[Snap], *, band: str) -> FloatArray:
+        """Many-to-many: ``[i, j]`` is the travel time from ``snaps[i]`` to ``snaps[j]``.
+
+        One bounded search per source, run on every core (the compiled search releases
+        the GIL), with the targets' arrays built once.
+        """
+        group = SnapSet.of(snaps)
+        workers = max(1, min(len(snaps), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            rows = list(
+                pool.map(
+                    lambda source: self._one_side(
+                        source, group, band=band, max_s=math.inf, backward=False
+                    ),
+                    snaps,
+                )
+            )
+        return np.vstack(rows) if rows else np.zeros((0, 0))
 
     def _one_side(
         self,

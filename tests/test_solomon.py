@@ -77,11 +77,12 @@ def test_parse_solomon_errors(text: str, message: str) -> None:
 
 @needs_instances
 def test_c101_in_two_seconds() -> None:
-    problem = parse_problem(read_solomon(INSTANCES / "C101.txt"))
+    data = read_solomon(INSTANCES / "C101.txt")
+    problem = parse_problem(data)
     assert len(problem.jobs) == 100
     assert len(problem.vehicles) == 25
     solution = solve(problem, time_limit_s=2.0)
-    report = check(problem, solution)
+    report = check(data, solution)
     assert report.feasible, report.violations
     assert solution["summary"]["unassigned"] == 0
     best_known = json.loads((INSTANCES / "BKS.json").read_text())["C101"]["best_known_cost_travel"]

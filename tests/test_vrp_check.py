@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,7 +86,7 @@ def valid_solution() -> dict[str, Any]:
 
 
 def test_valid_solution() -> None:
-    report = check(parse_problem(problem_data()), valid_solution())
+    report = check(problem_data(), valid_solution())
     assert report.feasible, report.violations
     assert report.travel_cost == 840
     assert report.served == 4
@@ -214,6 +217,48 @@ VIOLATIONS: list[tuple[str, Edit, str]] = [
 def test_each_violation_is_caught(edit: Edit, message: str) -> None:
     problem, solution = problem_data(), copy.deepcopy(valid_solution())
     edit(problem, solution)
-    report = check(parse_problem(problem), solution)
+    report = check(problem, solution)
     assert not report.feasible
     assert any(message in violation for violation in report.violations), report.violations
+
+
+def test_delivery_listed_without_its_pickup_is_on_board() -> None:
+    # VROOM's semantic: vehicle 1's steps list delivery 2 but not pickup 2, so the pickup
+    # is done and the car is already on the truck.
+    problem, solution = problem_data(), copy.deepcopy(valid_solution())
+    problem["vehicles"][0]["steps"] = [{"type": "delivery", "id": 2}]
+    problem["jobs"][0]["time_windows"] = [[0, 400]]  # job 1 now comes after the delivery
+    steps = _steps(solution, 1)
+    del steps[2]  # the pickup
+    steps[1:3] = [steps[2], steps[1]]  # the on-board delivery first
+    steps[1]["arrival"], steps[2]["arrival"], steps[3]["arrival"] = 180, 300, 360
+    solution["summary"]["unassigned"] = 0
+    report = check(problem, solution)
+    assert report.feasible, report.violations
+    assert report.served == 3
+    assert not check(problem, valid_solution()).feasible  # pickup 2 is no longer a task
+
+
+def test_a_parser_bug_does_not_hide_a_violation(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem, solution = problem_data(), valid_solution()
+    problem["jobs"][0]["time_windows"] = [[0, 50]]  # job 1 is reached at 60: too late
+    # A bug in the solver's parser: it drops every time window.
+    monkeypatch.setattr("optimizer.vrp.problem._Parser._time_windows", lambda self, raw, what: ())
+    assert parse_problem(problem).jobs[0].time_windows == ()
+    report = check(problem, solution)
+    assert "job 1: arrival 60 after its time windows" in report.violations
+
+
+def test_checker_imports_no_project_module() -> None:
+    source = (Path(__file__).parent.parent / "optimizer" / "vrp" / "check.py").read_text()
+    imported = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "relative import"
+            imported.append(node.module or "")
+    assert imported
+    for name in imported:
+        top = name.split(".")[0]
+        assert top in sys.stdlib_module_names or top == "numpy", name

@@ -32,7 +32,7 @@ def solved(data: dict[str, Any], time_limit_s: float = TIME_LIMIT_S) -> Solution
     """Solve and insist that the independent checker accepts the answer."""
     problem = parse_problem(data)
     solution = solve(problem, time_limit_s=time_limit_s)
-    report = check(problem, solution)
+    report = check(data, solution)
     assert report.feasible, report.violations
     assert solution["code"] == 0
     return solution
@@ -374,28 +374,31 @@ def test_infeasible_current_routes_are_only_a_hint() -> None:
 
 
 def test_greedy_fallback_is_feasible_and_marked() -> None:
-    dispatch = parse_problem(dispatch_problem())
+    dispatch_data = dispatch_problem()
+    dispatch = parse_problem(dispatch_data)
     greedy = solve_greedy(dispatch)
-    assert check(dispatch, greedy).feasible
+    assert check(dispatch_data, greedy).feasible
     assert tasks_of(greedy)[1][0] == ("delivery", 50)
     assert ("job", 3) in tasks_of(greedy)[2]
 
-    problem = parse_problem(random_problem(40, 5, seed=1))
+    data = random_problem(40, 5, seed=1)
+    problem = parse_problem(data)
     for solution in (solve_greedy(problem), solve(problem, time_limit_s=0.001)):
         assert solution["summary"]["fallback"] == "greedy"
-        report = check(problem, solution)
+        report = check(data, solution)
         assert report.feasible, report.violations
         assert report.served > 0
 
 
 @pytest.mark.parametrize("time_limit_s", [0.3, 1.5])
 def test_time_limit_is_honoured(time_limit_s: float) -> None:
-    problem = parse_problem(random_problem(80, 8, seed=2))
+    data = random_problem(80, 8, seed=2)
+    problem = parse_problem(data)
     started = time.monotonic()
     solution = solve(problem, time_limit_s=time_limit_s)
     assert time.monotonic() - started <= time_limit_s * 1.1
     assert "fallback" not in solution["summary"]
-    assert check(problem, solution).feasible
+    assert check(data, solution).feasible
 
 
 def test_non_positive_time_limit_is_refused() -> None:

@@ -302,7 +302,8 @@ class DispatchCenter:
         )
 
     def replan(self, *, user: str, time_limit_s: Any = REPLAN_TIME_LIMIT_S) -> dict[str, Any]:
-        """Re-plan all open work jointly (OR-Tools) and apply the plan.
+        """Re-plan all open work jointly (OR-Tools) and apply the plan if it beats the
+        board's (else nothing changes and nothing is stored: ``improved`` is false).
 
         The solver runs under the lock, so nothing changes while it plans; what is stored
         and replayed is the resulting queue of every truck, not the solver run.
@@ -316,12 +317,16 @@ class DispatchCenter:
             now_s = self._now()
             before = {job_id: job.truck_id for job_id, job in self.board.jobs.items()}
             result = replan(self.board, now_s=now_s, time_limit_s=float(time_limit_s))
-            messages = self._commit("replan", {"queues": result.queues}, user=user)
+            messages: list[Message] = []
+            if result.improved:
+                messages = self._commit("replan", {"queues": result.queues}, user=user)
             moved = sorted(j for j, job in self.board.jobs.items() if job.truck_id != before.get(j))
             answer = {
+                "improved": result.improved,
                 "moved": moved,
                 "unassigned": result.unassigned,
                 "broken_promises": result.broken_promises,
+                "broken_promises_before": result.board_score.broken_promises,
                 "fallback": result.solution["summary"].get("fallback"),
                 "solve_s": round(result.total_s, 3),
             }

@@ -42,11 +42,13 @@ from optimizer.vrp.problem import (
     VehicleStep,
     build_problem,
 )
-from optimizer.vrp.solver import solve
+from optimizer.vrp.solver import solve, solve_greedy, solve_steps
 
 SERVICE_SKILL, TOW_SKILL = 1, 2
 HORIZON_S = 7 * 24 * 3600
 PLANNABLE = (JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE)
+MIN_SOLVER_S = 0.3
+"""The least search time a re-plan gets, whatever the matrix took (benchmarks/replan.py)."""
 
 
 @dataclass
@@ -111,7 +113,11 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
             rules=rules,
             geo=board.geo,
         )
-        ready_s = round(plan.free_at_s - now_s + (0 if on_board else rules.prep_s))
+        # The crew prepares before its next drive unless it is already driving (a car on
+        # board, or on its way to the first job), as the board's own plan has it.
+        first = board.jobs[truck.queue[0]] if truck.queue else None
+        driving = bool(on_board) or (first is not None and first.state == JobState.EN_ROUTE)
+        ready_s = round(plan.free_at_s - now_s + (0 if driving else rules.prep_s))
         steps: list[VehicleStep] = []
         for job_id in on_board:  # a car on the flatbed: delivered first
             job = board.jobs[job_id]
@@ -146,7 +152,7 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
         )
     vehicle_of_truck = {truck_id: number for number, truck_id in truck_of_vehicle.items()}
 
-    pinned: dict[int, list[VehicleStep]] = {}
+    queued: dict[str, list[VehicleStep]] = {}
     for job in board.jobs.values():
         if job.state not in PLANNABLE:
             continue
@@ -182,23 +188,25 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
                     promise_s=promise(job),
                 )
             )
-        if job.truck_id is not None and (job.pinned or job.state == JobState.EN_ROUTE):
-            number = vehicle_of_truck[job.truck_id]
-            pinned.setdefault(number, []).extend(
-                VehicleStep(type=kind, id=task, pinned=True) for kind in kinds
-            )
+        if job.truck_id is not None and job.truck_id in vehicle_of_truck:
+            pin = job.pinned or job.state == JobState.EN_ROUTE
+            queued[job.id] = [VehicleStep(type=kind, id=task, pinned=pin) for kind in kinds]
+    # Each truck's queue, in its order, is the plan to start from (pinned work is kept).
     vehicles = [
-        replace(vehicle, steps=vehicle.steps + tuple(pinned.get(vehicle.id, ())))
+        replace(
+            vehicle,
+            steps=vehicle.steps
+            + tuple(
+                step
+                for job_id in board.trucks[truck_of_vehicle[vehicle.id]].queue
+                for step in queued.get(job_id, ())
+            ),
+        )
         for vehicle in vehicles
     ]
 
     start = time.perf_counter()
-    durations = np.vstack(
-        [
-            board.geo.router.travel_times_from(snap, locations.snaps, band=band)
-            for snap in locations.snaps
-        ]
-    )
+    durations = board.geo.router.travel_time_matrix(locations.snaps, band=band)
     matrix_s = time.perf_counter() - start
     problem = build_problem(
         tuple(jobs),
@@ -211,21 +219,93 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
 
 
 @dataclass(frozen=True)
+class PlanScore:
+    """A plan's standing, compared in this order: calls left unserved, broken promises,
+    seconds late in all, driving seconds."""
+
+    unserved: int
+    broken_promises: int
+    lateness_s: int
+    driving_s: int
+
+    @classmethod
+    def of(cls, solution: Mapping[str, Any]) -> PlanScore:
+        summary = solution["summary"]
+        return cls(
+            int(summary["unassigned"]),
+            int(summary["broken_promises"]),
+            int(summary["lateness_s"]),
+            int(summary["cost"]),
+        )
+
+    def key(self) -> tuple[int, int, int, int]:
+        return (self.unserved, self.broken_promises, self.lateness_s, self.driving_s)
+
+
+@dataclass(frozen=True)
 class ReplanResult:
     solution: dict[str, Any]
+    """The plan offered (the board's own when nothing better was found)."""
     queues: dict[str, list[str]]
     """Planned order of the jobs waiting on each truck."""
     unassigned: list[str]
-    broken_promises: int
+    improved: bool
+    """False: no plan beat the board's, and ``queues`` are the board's own."""
+    score: PlanScore
+    board_score: PlanScore
+    """The board as it stands (calls not yet dispatched count as unserved)."""
+    one_at_a_time_score: PlanScore
+    """Each undispatched call, the most urgent first, to the truck that reaches it first."""
     matrix_s: float
+    solver_limit_s: float
     total_s: float
 
+    @property
+    def broken_promises(self) -> int:
+        return self.score.broken_promises
 
-def replan(board: DispatchBoard, *, now_s: float, time_limit_s: float) -> ReplanResult:
-    """Plan all open work jointly (OR-Tools; the greedy plan if it finds nothing in time)."""
+
+def replan(
+    board: DispatchBoard,
+    *,
+    now_s: float,
+    time_limit_s: float,
+    min_solver_s: float = MIN_SOLVER_S,
+) -> ReplanResult:
+    """Plan all open work jointly, never worse than the board's plan.
+
+    The search starts from the board's queues with the undispatched calls added one at a
+    time; the best of the OR-Tools plan and that start is offered only if it beats the
+    board as it stands (:class:`PlanScore`), else the board's queues come back unchanged.
+    ``time_limit_s`` covers everything; the solver gets what the matrix leaves of it, and
+    never less than ``min_solver_s``.
+    """
     started = time.perf_counter()
     live = build_live_problem(board, now_s=now_s)
-    solution = solve(live.problem, time_limit_s=max(0.1, time_limit_s - live.matrix_s))
+    current = solve_steps(live.problem)
+    one_at_a_time = solve_greedy(live.problem)
+    solver_limit_s = max(min_solver_s, time_limit_s - (time.perf_counter() - started))
+    solved = solve(live.problem, time_limit_s=solver_limit_s)
+    best = min(solved, one_at_a_time, key=lambda s: PlanScore.of(s).key())
+    improved = PlanScore.of(best).key() < PlanScore.of(current).key()
+    offered = best if improved else current
+    return ReplanResult(
+        solution=offered,
+        queues=_queues(board, live, offered),
+        unassigned=[live.job_of_task[u["id"]] for u in offered["unassigned"]],
+        improved=improved,
+        score=PlanScore.of(offered),
+        board_score=PlanScore.of(current),
+        one_at_a_time_score=PlanScore.of(one_at_a_time),
+        matrix_s=live.matrix_s,
+        solver_limit_s=solver_limit_s,
+        total_s=time.perf_counter() - started,
+    )
+
+
+def _queues(
+    board: DispatchBoard, live: LiveProblem, solution: Mapping[str, Any]
+) -> dict[str, list[str]]:
     queues: dict[str, list[str]] = {truck_id: [] for truck_id in live.truck_of_vehicle.values()}
     for route in solution["routes"]:
         truck_id = live.truck_of_vehicle[route["vehicle"]]
@@ -234,14 +314,7 @@ def replan(board: DispatchBoard, *, now_s: float, time_limit_s: float) -> Replan
                 job_id = live.job_of_task[step["id"]]
                 if board.jobs[job_id].state in PLANNABLE:
                     queues[truck_id].append(job_id)
-    return ReplanResult(
-        solution=solution,
-        queues=queues,
-        unassigned=[live.job_of_task[u["id"]] for u in solution["unassigned"]],
-        broken_promises=int(solution["summary"].get("broken_promises", 0)),
-        matrix_s=live.matrix_s,
-        total_s=time.perf_counter() - started,
-    )
+    return queues
 
 
 def apply_replan(

@@ -1,20 +1,26 @@
 """Independent feasibility check of a VROOM-format solution.
 
-:func:`check` replays every route of a solution (ours or VROOM's) on the problem's
-matrices without any solver code: each route departs at its ``start`` step's
-``arrival`` (else the vehicle's window start), waits for time windows, and the checker
-compares what it recomputes with what the solution reports.
+:func:`check` reads the raw problem JSON itself, not through the solver's parser
+(:mod:`optimizer.vrp.problem`), so that a bug there cannot hide a violation; this module
+imports nothing from the project. It replays every route of a solution (ours or VROOM's)
+on the problem's matrices without any solver code: each route departs at its ``start``
+step's ``arrival`` (else the vehicle's window start), waits for time windows, and the
+checker compares what it recomputes with what the solution reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from optimizer.vrp.problem import Problem, TimeWindow, Vehicle
-
 _TASK_TYPES = ("job", "pickup", "delivery")
+_DEFAULT_PROFILE = "car"
+
+TimeWindow = tuple[int, int]
+Amount = tuple[int, ...]
+Key = tuple[str, int]
+"""A task: (``"job"`` | ``"pickup"`` | ``"delivery"``, its id)."""
 
 
 @dataclass
@@ -41,26 +47,59 @@ class _TaskInfo:
     time_windows: tuple[TimeWindow, ...]
     promise_s: int | None
     skills: frozenset[int]
-    change: tuple[int, ...]
+    change: Amount
     """Load change when served."""
-    start_load: tuple[int, ...]
+    start_load: Amount
     """Load carried from the start when the task is on the route."""
-    pickup_of: tuple[str, int] | None = None
+    pickup_of: Key | None = None
     """For a shipment delivery: its pickup's key."""
 
 
-def check(problem: Problem, solution: Mapping[str, Any]) -> CheckReport:
-    """Check ``solution`` against ``problem``; see :class:`CheckReport`."""
+@dataclass(frozen=True)
+class _Vehicle:
+    id: int
+    start_index: int | None
+    end_index: int | None
+    durations: Sequence[Sequence[int]]
+    """``matrices.{profile}.durations`` of the vehicle's profile."""
+    capacity: Amount
+    skills: frozenset[int]
+    time_window: TimeWindow | None
+    max_tasks: int | None
+    pinned: tuple[Key, ...]
+    """The tasks of its ``steps`` marked ``pinned``, in order."""
+    on_board: tuple[tuple[Key, Amount], ...]
+    """The deliveries (key, amount) it carries from the start."""
+
+
+@dataclass(frozen=True)
+class _Problem:
+    tasks: dict[Key, _TaskInfo]
+    vehicles: dict[int, _Vehicle]
+    amount_size: int
+
+
+def check(data: Mapping[str, Any], solution: Mapping[str, Any]) -> CheckReport:
+    """Check ``solution`` against the problem ``data``; see :class:`CheckReport`.
+
+    Parameters
+    ----------
+    data
+        The VROOM-format problem as loaded from JSON, assumed valid (the solver's
+        parser refuses invalid ones).
+    solution
+        A VROOM-format answer; whatever is missing or wrong in it is a violation.
+    """
     report = CheckReport()
     if solution.get("code") != 0:
         report.violations.append(f"solution code is {solution.get('code')!r}, not 0")
         return report
+    problem = _read_problem(data)
     replay = _Replay(problem, report)
-    vehicles = {vehicle.id: vehicle for vehicle in problem.vehicles}
-    served_by: dict[tuple[str, int], int] = {}
+    served_by: dict[Key, int] = {}
     used: set[int] = set()
-    for route in solution.get("routes", []):
-        vehicle = vehicles.get(route.get("vehicle"))
+    for route in solution.get("routes") or []:
+        vehicle = problem.vehicles.get(route.get("vehicle"))
         if vehicle is None:
             report.violations.append(f"route of unknown vehicle {route.get('vehicle')!r}")
             continue
@@ -79,9 +118,9 @@ def check(problem: Problem, solution: Mapping[str, Any]) -> CheckReport:
                 f"route of vehicle {vehicle.id}: reported cost {route['cost']}, "
                 f"recomputed travel {travel}"
             )
-    _check_coverage(solution, replay.tasks, served_by, report)
+    _check_coverage(solution, problem.tasks, served_by, report)
     _check_pinned(problem, solution, report)
-    summary_cost = solution.get("summary", {}).get("cost")
+    summary_cost = (solution.get("summary") or {}).get("cost")
     if summary_cost is not None and summary_cost != report.travel_cost:
         report.violations.append(
             f"summary cost {summary_cost} differs from the recomputed travel {report.travel_cost}"
@@ -89,61 +128,101 @@ def check(problem: Problem, solution: Mapping[str, Any]) -> CheckReport:
     return report
 
 
-def _tasks(problem: Problem) -> dict[tuple[str, int], _TaskInfo]:
-    zero = (0,) * problem.amount_size
-    tasks = {}
-    for job in problem.jobs:
-        tasks["job", job.id] = _TaskInfo(
-            location_index=job.location_index,
-            service_s=job.service_s,
-            time_windows=job.time_windows,
-            promise_s=job.promise_s,
-            skills=job.skills,
-            change=tuple(p - d for p, d in zip(job.pickup, job.delivery, strict=True)),
-            start_load=job.delivery,
+def _read_problem(data: Mapping[str, Any]) -> _Problem:
+    """What the checker needs of a raw VROOM-format problem (assumed valid).
+
+    Missing amounts and capacities are zero in every dimension. A shipment is on board
+    from the start when it has no ``pickup``, or, as in VROOM, when a vehicle's
+    ``steps`` list its delivery but not its pickup (the pickup is done: no longer a task).
+    """
+    jobs, shipments = data.get("jobs") or [], data.get("shipments") or []
+    vehicles = data["vehicles"]
+    amounts = [job.get(key) for job in jobs for key in ("delivery", "pickup")]
+    amounts += [s.get("amount") for s in shipments] + [v.get("capacity") for v in vehicles]
+    size = max((len(amount) for amount in amounts if amount), default=0)
+    zero = (0,) * size
+    tasks: dict[Key, _TaskInfo] = {}
+    for job in jobs:
+        unloads, loads = _amount(job.get("delivery"), size), _amount(job.get("pickup"), size)
+        change = tuple(p - d for p, d in zip(loads, unloads, strict=True))
+        tasks["job", job["id"]] = _task(job, job.get("skills"), change, unloads)
+    listed = {(step["type"], step.get("id")) for v in vehicles for step in v.get("steps", [])}
+    carried: dict[int, Amount] = {}
+    for shipment in shipments:
+        amount = _amount(shipment.get("amount"), size)
+        pickup, delivery = shipment.get("pickup"), shipment["delivery"]
+        done = pickup is not None and ("pickup", pickup["id"]) not in listed
+        if done and ("delivery", delivery["id"]) in listed:
+            pickup = None  # the pickup is done: the load is on board
+        pickup_of: Key | None = None
+        if pickup is None:
+            carried[delivery["id"]] = amount
+        else:
+            pickup_of = ("pickup", pickup["id"])
+            tasks[pickup_of] = _task(pickup, shipment.get("skills"), amount, zero)
+        unload = tuple(-a for a in amount)
+        tasks["delivery", delivery["id"]] = _task(
+            delivery, shipment.get("skills"), unload, zero, pickup_of
         )
-    for shipment in problem.shipments:
-        pickup = shipment.pickup
-        if pickup is not None:
-            tasks["pickup", pickup.id] = _TaskInfo(
-                location_index=pickup.location_index,
-                service_s=pickup.service_s,
-                time_windows=pickup.time_windows,
-                promise_s=pickup.promise_s,
-                skills=shipment.skills,
-                change=shipment.amount,
-                start_load=zero,
-            )
-        delivery = shipment.delivery
-        tasks["delivery", delivery.id] = _TaskInfo(
-            location_index=delivery.location_index,
-            service_s=delivery.service_s,
-            time_windows=delivery.time_windows,
-            promise_s=None,
-            skills=shipment.skills,
-            change=tuple(-a for a in shipment.amount),
-            start_load=zero,
-            pickup_of=None if pickup is None else ("pickup", pickup.id),
-        )
-    return tasks
+    return _Problem(
+        tasks=tasks,
+        vehicles={v["id"]: _vehicle(v, data["matrices"], size, carried) for v in vehicles},
+        amount_size=size,
+    )
 
 
-def _on_board(problem: Problem) -> dict[int, list[tuple[tuple[str, int], tuple[int, ...]]]]:
-    """Vehicle id -> the deliveries (key, amount) it carries from the start."""
-    without_pickup = {s.delivery.id: s.amount for s in problem.shipments if s.pickup is None}
-    carried: dict[int, list[tuple[tuple[str, int], tuple[int, ...]]]] = {}
-    for vehicle in problem.vehicles:
-        for step in vehicle.steps:
-            if step.type == "delivery" and step.id in without_pickup:
-                carried.setdefault(vehicle.id, []).append(
-                    (("delivery", step.id), without_pickup[step.id])
-                )
-    return carried
+def _amount(value: Sequence[int] | None, size: int) -> Amount:
+    return tuple(int(a) for a in value) if value else (0,) * size
 
 
-def _route_keys(route: Mapping[str, Any], report: CheckReport) -> list[tuple[str, int]]:
+def _task(
+    raw: Mapping[str, Any],
+    skills: Sequence[int] | None,
+    change: Amount,
+    start_load: Amount,
+    pickup_of: Key | None = None,
+) -> _TaskInfo:
+    """A job or shipment pickup / delivery ``raw``; ``skills`` are its own or its
+    shipment's."""
+    return _TaskInfo(
+        location_index=raw["location_index"],
+        service_s=raw.get("service") or 0,
+        time_windows=tuple((start, end) for start, end in raw.get("time_windows") or ()),
+        promise_s=raw.get("promise"),
+        skills=frozenset(skills or ()),
+        change=change,
+        start_load=start_load,
+        pickup_of=pickup_of,
+    )
+
+
+def _vehicle(
+    raw: Mapping[str, Any], matrices: Mapping[str, Any], size: int, carried: Mapping[int, Amount]
+) -> _Vehicle:
+    """One vehicle; ``carried`` maps the deliveries on board to their amounts."""
+    window = raw.get("time_window")
+    steps = [(s["type"], s.get("id"), s.get("pinned", False)) for s in raw.get("steps", [])]
+    return _Vehicle(
+        id=raw["id"],
+        start_index=raw.get("start_index"),
+        end_index=raw.get("end_index"),
+        durations=matrices[raw.get("profile", _DEFAULT_PROFILE)]["durations"],
+        capacity=_amount(raw.get("capacity"), size),
+        skills=frozenset(raw.get("skills") or ()),
+        time_window=None if window is None else (window[0], window[1]),
+        max_tasks=raw.get("max_tasks"),
+        pinned=tuple((kind, i) for kind, i, pinned in steps if pinned and i is not None),
+        on_board=tuple(
+            (("delivery", i), carried[i])
+            for kind, i, _ in steps
+            if kind == "delivery" and i in carried
+        ),
+    )
+
+
+def _route_keys(route: Mapping[str, Any], report: CheckReport) -> list[Key]:
     keys = []
-    for step in route.get("steps", []):
+    for step in route.get("steps") or []:
         kind = step.get("type")
         if kind in _TASK_TYPES:
             keys.append((kind, step.get("id")))
@@ -157,18 +236,18 @@ def _route_keys(route: Mapping[str, Any], report: CheckReport) -> list[tuple[str
 class _Replay:
     """Replays routes on the problem's matrices, adding what it finds to a report."""
 
-    def __init__(self, problem: Problem, report: CheckReport) -> None:
+    def __init__(self, problem: _Problem, report: CheckReport) -> None:
         self.problem = problem
         self.report = report
-        self.tasks = _tasks(problem)
-        self.on_board = _on_board(problem)
+        self.tasks = problem.tasks
 
-    def leg(self, vehicle: Vehicle, origin: int | None, target: int | None) -> int:
+    @staticmethod
+    def leg(vehicle: _Vehicle, origin: int | None, target: int | None) -> int:
         if origin is None or target is None:
             return 0
-        return int(self.problem.matrix_of(vehicle).durations_s[origin, target])
+        return int(vehicle.durations[origin][target])
 
-    def route(self, vehicle: Vehicle, route: Mapping[str, Any], keys: list[tuple[str, int]]) -> int:
+    def route(self, vehicle: _Vehicle, route: Mapping[str, Any], keys: list[Key]) -> int:
         """Walk one route (times, windows, loads, skills, precedence); return its travel."""
         violations = self.report.violations
         name = f"vehicle {vehicle.id}"
@@ -177,12 +256,12 @@ class _Replay:
             violations.append(f"{name} serves unknown {key[0]} {key[1]}")
         if unknown:
             return 0
-        carried = self.on_board.get(vehicle.id, [])
+        carried = vehicle.on_board
         load = [0] * self.problem.amount_size
         for amount in [amount for _, amount in carried] + [self.tasks[k].start_load for k in keys]:
             load = [a + b for a, b in zip(load, amount, strict=True)]
         _check_load(load, vehicle, f"{name} at start", self.report)
-        steps = route.get("steps", [])
+        steps = route.get("steps") or []
         now = _departure(steps, vehicle, name, self.report)
         location = vehicle.start_index
         travel_s = 0
@@ -216,11 +295,11 @@ class _Replay:
 
     def _visit(
         self,
-        vehicle: Vehicle,
-        key: tuple[str, int],
+        vehicle: _Vehicle,
+        key: Key,
         step: Mapping[str, Any],
         arrival_s: int,
-        before: list[tuple[str, int]],
+        before: list[Key],
     ) -> None:
         """Checks at one task reached at ``arrival_s`` after the tasks ``before``."""
         task = self.tasks[key]
@@ -245,14 +324,14 @@ class _Replay:
 
 
 def _departure(
-    steps: list[Mapping[str, Any]], vehicle: Vehicle, name: str, report: CheckReport
+    steps: list[Mapping[str, Any]], vehicle: _Vehicle, name: str, report: CheckReport
 ) -> int:
     """When the route leaves: its start step's arrival; for a route without a start
     place, its first task's arrival; else the start of the vehicle's window (or 0)."""
     window = vehicle.time_window
     low = 0 if window is None else window[0]
     first = next((step for step in steps if step.get("type") != "end"), None)
-    if first is None or "arrival" not in first:
+    if first is None or first.get("arrival") is None:
         return low
     if first.get("type") != "start" and vehicle.start_index is not None:
         return low
@@ -271,7 +350,7 @@ def _earliest_in_windows(windows: tuple[TimeWindow, ...], arrival_s: int) -> int
     return None
 
 
-def _check_load(load: list[int], vehicle: Vehicle, where: str, report: CheckReport) -> None:
+def _check_load(load: list[int], vehicle: _Vehicle, where: str, report: CheckReport) -> None:
     if any(a < 0 for a in load) or any(a > c for a, c in zip(load, vehicle.capacity, strict=True)):
         report.violations.append(
             f"load {load} at {where} exceeds capacity {list(vehicle.capacity)}"
@@ -280,11 +359,11 @@ def _check_load(load: list[int], vehicle: Vehicle, where: str, report: CheckRepo
 
 def _check_coverage(
     solution: Mapping[str, Any],
-    tasks: dict[tuple[str, int], _TaskInfo],
-    served_by: dict[tuple[str, int], int],
+    tasks: dict[Key, _TaskInfo],
+    served_by: dict[Key, int],
     report: CheckReport,
 ) -> None:
-    unassigned = [(u.get("type"), u.get("id")) for u in solution.get("unassigned", [])]
+    unassigned = [(u.get("type"), u.get("id")) for u in solution.get("unassigned") or []]
     report.served = len(served_by)
     report.unassigned = len(unassigned)
     for key in unassigned:
@@ -304,23 +383,23 @@ def _check_coverage(
                 report.violations.append(
                     f"pickup {task.pickup_of[1]} and delivery {key[1]} not on the same vehicle"
                 )
-    summary = solution.get("summary", {})
+    summary = solution.get("summary") or {}
     if "unassigned" in summary and summary["unassigned"] != len(unassigned):
         report.violations.append("summary.unassigned differs from the unassigned list")
 
 
-def _check_pinned(problem: Problem, solution: Mapping[str, Any], report: CheckReport) -> None:
+def _check_pinned(problem: _Problem, solution: Mapping[str, Any], report: CheckReport) -> None:
     """Pinned tasks stay on their vehicle, in their order."""
     routes = {
         route.get("vehicle"): [
             (s.get("type"), s.get("id"))
-            for s in route.get("steps", [])
+            for s in route.get("steps") or []
             if s.get("type") in _TASK_TYPES
         ]
-        for route in solution.get("routes", [])
+        for route in solution.get("routes") or []
     }
-    for vehicle in problem.vehicles:
-        pinned = [(s.type, s.id) for s in vehicle.steps if s.pinned and s.id is not None]
+    for vehicle in problem.vehicles.values():
+        pinned = vehicle.pinned
         served = routes.get(vehicle.id, [])
         for key in pinned:
             for other, keys in routes.items():

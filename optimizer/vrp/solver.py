@@ -156,11 +156,11 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
     started = time.monotonic()
     deadline = started + time_limit_s * (1 - _ANSWER_RESERVE_FRACTION) - _ANSWER_RESERVE_S
     instance = _instance(problem)
-    routes, loading_s = _search(instance, deadline, started)
+    greedy = _greedy_routes(instance)
+    routes, loading_s = _search(instance, greedy, deadline, started)
     fallback = None
-    if routes is None:
-        routes = _greedy_routes(instance)
-        fallback = "greedy"
+    if routes is None or _objective(instance, greedy) < _objective(instance, routes):
+        routes, fallback = greedy, "greedy"
     answer = _answer(instance, routes, fallback)
     answer["summary"]["computing_times"] = {
         "loading": round(loading_s * 1000),
@@ -171,7 +171,10 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
 
 
 def solve_greedy(problem: Problem) -> Solution:
-    """The instant greedy plan that :func:`solve` falls back to (``fallback: greedy``)."""
+    """The instant greedy plan that :func:`solve` starts from and falls back to
+    (``fallback: greedy``): the vehicles' current routes (their ``steps``, as far as they
+    are feasible), then every other task, the most urgent first, appended to the vehicle
+    that reaches it earliest."""
     started = time.monotonic()
     instance = _instance(problem)
     answer = _answer(instance, _greedy_routes(instance), "greedy")
@@ -180,6 +183,16 @@ def solve_greedy(problem: Problem) -> Solution:
         "solving": round((time.monotonic() - started) * 1000),
         "routing": 0,
     }
+    return answer
+
+
+def solve_steps(problem: Problem) -> Solution:
+    """The vehicles' current routes as they stand (their ``steps``, as far as they are
+    feasible); every other task unassigned. What doing nothing amounts to."""
+    instance = _instance(problem)
+    routes = [_current_route(instance, position) for position in range(len(problem.vehicles))]
+    answer = _answer(instance, routes, None)
+    answer["summary"]["computing_times"] = {"loading": 0, "solving": 0, "routing": 0}
     return answer
 
 
@@ -357,20 +370,19 @@ def _horizon_s(problem: Problem, tasks: list[_Task]) -> int:
 
 
 def _search(
-    instance: _Instance, deadline: float, started: float
+    instance: _Instance, greedy: list[list[int]], deadline: float, started: float
 ) -> tuple[list[list[int]] | None, float]:
     """OR-Tools routes per vehicle (task indices), or None; and the model building time.
 
-    Several first-solution heuristics (and the vehicles' current routes, if given) each
-    run to a local optimum; guided local search then improves the best of them until
-    the deadline.
+    The greedy plan and several first-solution heuristics each run to a local optimum;
+    guided local search then improves the best of them until the deadline.
     """
     if not instance.tasks:
         return [[] for _ in instance.vehicles], time.monotonic() - started
     model = _Model(instance)
     loading_s = time.monotonic() - started
     remaining_s = deadline - time.monotonic()
-    start = model.best_start(time.monotonic() + remaining_s * _STARTS_SHARE)
+    start = model.best_start(time.monotonic() + remaining_s * _STARTS_SHARE, greedy)
     routes = model.search(deadline - time.monotonic(), start)
     return routes or start, loading_s
 
@@ -538,13 +550,11 @@ class _Model:
                     previous = self.manager.NodeToIndex(order[position - 1])
                     solver.Add(rank.CumulVar(previous) < rank.CumulVar(index))
 
-    def best_start(self, deadline: float) -> list[list[int]] | None:
-        """The best local optimum reached from the current routes (if any) and from each
+    def best_start(self, deadline: float, greedy: list[list[int]]) -> list[list[int]] | None:
+        """The best local optimum reached from the greedy plan and from each
         first-solution heuristic; None if none was found before ``deadline``."""
         best: tuple[int, list[list[int]]] | None = None
-        starts: list[str | None] = list(_FIRST_SOLUTION_STRATEGIES)
-        if any(self.instance.hints):
-            starts.insert(0, None)  # the current routes
+        starts: list[str | None] = [None, *_FIRST_SOLUTION_STRATEGIES]  # None: greedy
         for position, strategy in enumerate(starts):
             time_limit_s = (deadline - time.monotonic()) / (len(starts) - position)
             if time_limit_s <= 0:
@@ -554,7 +564,7 @@ class _Model:
                 routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
             )
             if strategy is None:
-                initial = self._assignment(self.instance.hints)
+                initial = self._assignment(greedy)
                 if initial is None:
                     continue
                 assignment = self.routing.SolveFromAssignmentWithParameters(initial, parameters)
@@ -744,21 +754,20 @@ def _service_start(windows: tuple[TimeWindow, ...], arrival_s: int) -> int | Non
 
 
 def _greedy_routes(instance: _Instance) -> list[list[int]]:
-    """Pinned work first, then tasks in input order, each appended to the vehicle that
-    reaches it earliest while keeping every constraint."""
+    """Each vehicle's current route (pinned work first, then its other steps) as far as
+    it stays feasible; then the other tasks, the earliest promise first (input order
+    among equals and for tasks without one), each appended to the vehicle that reaches
+    it earliest while keeping every constraint."""
     tasks = instance.tasks
-    routes: list[list[int]] = [[] for _ in instance.vehicles]
-    placed: set[int] = set()
-    for position, order in enumerate(instance.ordered):
-        for task_index in order:
-            if task_index in placed:
-                continue
-            group = _group(tasks, task_index, order)
-            if _schedule(instance, position, routes[position] + group).feasible:
-                routes[position].extend(group)
-            placed.update(group)
-        routes[position] = _repaired(instance, position, routes[position])
-    for task_index, task in enumerate(tasks):
+    routes = [_current_route(instance, position) for position in range(len(instance.vehicles))]
+    placed = {task_index for route in routes for task_index in route}
+    placed.update(t for order in instance.ordered for t in order)  # pinned: there or nowhere
+    urgency = sorted(
+        range(len(tasks)),
+        key=lambda t: (tasks[t].promise_s is None, tasks[t].promise_s or 0, t),
+    )
+    for task_index in urgency:
+        task = tasks[task_index]
         if task_index in placed or (task.kind == "delivery" and task.partner is not None):
             continue
         group = [task_index] if task.partner is None else [task_index, task.partner]
@@ -774,6 +783,31 @@ def _greedy_routes(instance: _Instance) -> list[list[int]]:
     return routes
 
 
+def _current_route(instance: _Instance, position: int) -> list[int]:
+    """The vehicle's current steps in their order, each kept while the route stays
+    feasible (and a pickup only with its delivery)."""
+    route: list[int] = []
+    for task_index in instance.hints[position]:
+        if _schedule(instance, position, [*route, task_index]).feasible:
+            route.append(task_index)
+    return _repaired(instance, position, route)
+
+
+def _objective(instance: _Instance, routes: list[list[int]]) -> int:
+    """What OR-Tools minimises: penalties of tasks left out, lateness cost, travel."""
+    lateness_cost = instance.problem.lateness_cost_per_s
+    served = {t for route in routes for t in route}
+    total = sum(p for t, p in enumerate(instance.penalties) if t not in served)
+    for position, route in enumerate(routes):
+        schedule = _schedule(instance, position, route)
+        total += schedule.travel_s
+        for visit in schedule.visits:
+            promise_s = instance.tasks[visit.task].promise_s
+            if promise_s is not None:
+                total += lateness_cost * max(0, visit.arrival_s - promise_s)
+    return total
+
+
 def _repaired(instance: _Instance, position: int, route: list[int]) -> list[int]:
     """``route`` without pickups whose delivery could not follow, then cut back until
     feasible (a pinned delivery that fits nowhere after its pinned pickup)."""
@@ -787,16 +821,6 @@ def _repaired(instance: _Instance, position: int, route: list[int]) -> list[int]
             return route
         else:
             route = route[:-1]
-
-
-def _group(tasks: list[_Task], task_index: int, order: list[int]) -> list[int]:
-    """A pinned task with, for a pickup, its delivery unless that is pinned later."""
-    partner = tasks[task_index].partner
-    if tasks[task_index].kind == "pickup" and partner is not None and partner not in order:
-        return [task_index, partner]
-    if tasks[task_index].kind == "delivery" and partner is not None and partner not in order:
-        return [partner, task_index]
-    return [task_index]
 
 
 # ------------------------------------------------------------------------ answer

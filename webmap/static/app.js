@@ -326,9 +326,15 @@
     const button = event.currentTarget;
     button.disabled = true;
     command('replan', {}, (answer) => {
-      const how = answer.fallback ? ' (greedy fallback)' : '';
+      if (!answer.improved) {
+        notice('Re-plan: no improvement on the current plan (' + answer.broken_promises
+          + ' promise(s) predicted broken); nothing changed.', 'ok');
+        return;
+      }
+      const how = answer.fallback ? ' (one call at a time)' : '';
       notice('Re-planned in ' + answer.solve_s + ' s' + how + ': ' + answer.moved.length
-        + ' job(s) moved, ' + answer.broken_promises + ' promise(s) predicted broken.', 'ok');
+        + ' job(s) moved, ' + answer.broken_promises_before + ' → ' + answer.broken_promises
+        + ' promise(s) predicted broken.', 'ok');
     });
     setTimeout(() => { button.disabled = false; }, 3000);
   });
