@@ -22,8 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import median_ms, percentile_ms, print_table, write_json
-from _scenarios import busy_board, random_places
-from calls import make_call
+from _scenarios import busy_board, make_call, random_places
 
 from geo.config import load_rules
 from geo.graph import build_drive_graph, travel_attr

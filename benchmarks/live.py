@@ -71,9 +71,17 @@ def write_fleet(path: Path, *, trucks: int, seed: int) -> None:
     for i in range(len(rows), trucks):
         node = int(rng.integers(network.node_count))
         where = [float(network.node_lon[node]), float(network.node_lat[node])]
-        rows.append({"id": f"X{i + 1:03d}", "kind": "flatbed" if i % 2 else "service",
-                     "plate": f"京B·X{i + 1:03d}", "crew": [], "home_base": where,
-                     "position": where, "state": "idle"})
+        rows.append(
+            {
+                "id": f"X{i + 1:03d}",
+                "kind": "flatbed" if i % 2 else "service",
+                "plate": f"京B·X{i + 1:03d}",
+                "crew": [],
+                "home_base": where,
+                "position": where,
+                "state": "idle",
+            }
+        )
     path.write_text(json.dumps({"trucks": rows}, ensure_ascii=False), encoding="utf-8")
 
 
@@ -128,8 +136,15 @@ def serve(args: argparse.Namespace) -> None:
     feeder = GpsFeeder(center, seed=args.seed, stats_path=Path(args.stats))
     start_live(app)
     server_socketio.start_background_task(feeder.run, server_socketio.sleep)
-    server_socketio.run(app, host="127.0.0.1", port=args.port, debug=False, use_reloader=False,
-                 log_output=False, allow_unsafe_werkzeug=True)
+    server_socketio.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        debug=False,
+        use_reloader=False,
+        log_output=False,
+        allow_unsafe_werkzeug=True,
+    )
 
 
 # ---------------------------------------------------------------------------- client side
@@ -138,8 +153,12 @@ class Dispatcher:
 
     def __init__(self, url: str) -> None:
         http = requests.Session()
-        response = http.post(url + "/login", data={"name": USER, "password": PASSWORD},
-                             allow_redirects=False, timeout=10)
+        response = http.post(
+            url + "/login",
+            data={"name": USER, "password": PASSWORD},
+            allow_redirects=False,
+            timeout=10,
+        )
         if response.status_code != 302:
             raise RuntimeError(f"login failed: {response.status_code}")
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
@@ -151,8 +170,9 @@ class Dispatcher:
         self.client = socketio.Client()
         self.client.on("truck_positions", self._on_positions)
         self.client.on("job_updated", self._on_job)
-        self.client.connect(url, headers={"Cookie": cookie}, transports=["websocket"],
-                            wait_timeout=10)
+        self.client.connect(
+            url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10
+        )
 
     def _on_positions(self, batch: dict[str, Any]) -> None:
         now = time.time()
@@ -160,7 +180,6 @@ class Dispatcher:
             self.latency_s.append(now - batch["received_at"])
             self.fanout_s.append(now - batch["sent_at"])
             self.sizes.append(len(batch["trucks"]))
-
 
     def _on_job(self, job: dict[str, Any]) -> None:
         self.job_updates.append((job["id"], job["version"], time.time()))
@@ -171,22 +190,30 @@ def drag_latencies(dispatchers: list[Dispatcher], drags: int) -> list[float]:
     lead = dispatchers[0]
     ack = lead.client.call("intake", make_call(DRAG_AT), timeout=30)
     job_id, candidates = ack["job"]["id"], ack["proposal"]["candidates"]
-    ack = lead.client.call("dispatch", {"job_id": job_id, "truck_id": candidates[0]["truck"],
-                                        "version": ack["job"]["version"]}, timeout=30)
+    ack = lead.client.call(
+        "dispatch",
+        {"job_id": job_id, "truck_id": candidates[0]["truck"], "version": ack["job"]["version"]},
+        timeout=30,
+    )
     version = ack["job"]["version"]
     sent_at: dict[int, float] = {}
     for i in range(drags):
         target = candidates[1 - i % 2]["truck"]
         sent_at[version + 1] = time.time()
-        ack = lead.client.call("reassign", {"job_id": job_id, "truck_id": target,
-                                            "version": version}, timeout=30)
+        ack = lead.client.call(
+            "reassign", {"job_id": job_id, "truck_id": target, "version": version}, timeout=30
+        )
         if not ack["ok"]:
             raise RuntimeError(f"reassign refused: {ack}")
         version = ack["job"]["version"]
         time.sleep(0.2)
     time.sleep(1.0)
-    return [at - sent_at[v] for d in dispatchers[1:] for j, v, at in d.job_updates
-            if j == job_id and v in sent_at]
+    return [
+        at - sent_at[v]
+        for d in dispatchers[1:]
+        for j, v, at in d.job_updates
+        if j == job_id and v in sent_at
+    ]
 
 
 def _free_port() -> int:
@@ -219,9 +246,21 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         store.close()
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, str(Path(__file__).resolve()), "--serve", "--port", str(port),
-                   "--db", str(db), "--fleet", str(fleet), "--stats", str(stats),
-                   "--seed", str(args.seed)]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--fleet",
+            str(fleet),
+            "--stats",
+            str(stats),
+            "--seed",
+            str(args.seed),
+        ]
         log = (folder / "server.log").open("wb")
         server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         dispatchers: list[Dispatcher] = []
@@ -305,32 +344,45 @@ def main() -> int:
         serve(args)
         return 0
     result = measure(args)
-    print(f"{result['trucks']} trucks at 1 Hz, {result['clients']} Socket.IO clients, "
-          f"{result['seconds']} s measured "
-          f"({result['batches_per_client_min']}-{result['batches_per_client_max']} batches "
-          f"per client, {result['trucks_per_batch_median']:.0f} trucks per batch)")
+    print(
+        f"{result['trucks']} trucks at 1 Hz, {result['clients']} Socket.IO clients, "
+        f"{result['seconds']} s measured "
+        f"({result['batches_per_client_min']}-{result['batches_per_client_max']} batches "
+        f"per client, {result['trucks_per_batch_median']:.0f} trucks per batch)"
+    )
     print_table(
         [
-            ["broadcast latency p50 (GPS batch -> client), ms",
-             result["broadcast_ms_p50"], "-"],
-            ["broadcast latency p99, ms", result["broadcast_ms_p99"],
-             f"<= {TARGET_P99_MS:.0f}"],
-            ["  of which board update of the batch p50 / p99, ms",
-             f"{result['update_ms_p50']:.1f} / {result['update_ms_p99']:.1f}", "-"],
-            ["  of which fan-out (publish -> client) p50 / p99, ms",
-             f"{result['fanout_ms_p50']:.1f} / {result['fanout_ms_p99']:.1f}", "-"],
-            ["drag seen by every other dispatcher p50 / p99, ms",
-             f"{result['drag_seen_ms_p50']:.1f} / {result['drag_seen_ms_p99']:.1f}",
-             f"<= {TARGET_DRAG_SEEN_MS:.0f}"],
-            ["server CPU, share of the machine",
-             f"{result['server_cpu_share']:.3f} ({result['server_cpu_cores']:.2f} of "
-             f"{result['machine_cores']} cores)", "modest"],
+            ["broadcast latency p50 (GPS batch -> client), ms", result["broadcast_ms_p50"], "-"],
+            ["broadcast latency p99, ms", result["broadcast_ms_p99"], f"<= {TARGET_P99_MS:.0f}"],
+            [
+                "  of which board update of the batch p50 / p99, ms",
+                f"{result['update_ms_p50']:.1f} / {result['update_ms_p99']:.1f}",
+                "-",
+            ],
+            [
+                "  of which fan-out (publish -> client) p50 / p99, ms",
+                f"{result['fanout_ms_p50']:.1f} / {result['fanout_ms_p99']:.1f}",
+                "-",
+            ],
+            [
+                "drag seen by every other dispatcher p50 / p99, ms",
+                f"{result['drag_seen_ms_p50']:.1f} / {result['drag_seen_ms_p99']:.1f}",
+                f"<= {TARGET_DRAG_SEEN_MS:.0f}",
+            ],
+            [
+                "server CPU, share of the machine",
+                f"{result['server_cpu_share']:.3f} ({result['server_cpu_cores']:.2f} of "
+                f"{result['machine_cores']} cores)",
+                "modest",
+            ],
         ],
         ["measure", "value", "target"],
     )
     write_json(args.json, result)
-    met = (result["broadcast_ms_p99"] <= TARGET_P99_MS
-           and result["drag_seen_ms_p99"] <= TARGET_DRAG_SEEN_MS)
+    met = (
+        result["broadcast_ms_p99"] <= TARGET_P99_MS
+        and result["drag_seen_ms_p99"] <= TARGET_DRAG_SEEN_MS
+    )
     return 0 if met else 1
 
 

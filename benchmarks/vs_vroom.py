@@ -280,8 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("problems", nargs="*", type=Path, metavar="PROBLEM.json")
     parser.add_argument("--solomon", help="Solomon instances to include, e.g. C101,R101")
-    parser.add_argument("--beijing", type=int, default=0, metavar="N",
-                        help="Beijing dispatch scenarios (100 calls, 50 trucks, 18:00)")
+    parser.add_argument(
+        "--beijing",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Beijing dispatch scenarios (100 calls, 50 trucks, 18:00)",
+    )
     parser.add_argument("--instances", type=Path, default=DEFAULT_INSTANCES, metavar="DIR")
     parser.add_argument("--time-limit", type=float, default=10.0, metavar="S")
     parser.add_argument("--exploration", type=int, default=5, help="VROOM exploration level")

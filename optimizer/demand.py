@@ -24,15 +24,48 @@ from optimizer.dispatch.clock import beijing_time
 # Relative call rate by hour of Beijing time (scaled so the day's mean is calls_per_hour):
 # low at night, peaks at 8 and 18.
 HOURLY_PROFILE = (
-    0.35, 0.25, 0.20, 0.20, 0.25, 0.40, 0.80, 1.50, 1.80, 1.30, 1.05, 1.00,
-    1.00, 1.00, 1.00, 1.10, 1.30, 1.70, 1.80, 1.30, 1.00, 0.80, 0.60, 0.45,
+    0.35,
+    0.25,
+    0.20,
+    0.20,
+    0.25,
+    0.40,
+    0.80,
+    1.50,
+    1.80,
+    1.30,
+    1.05,
+    1.00,
+    1.00,
+    1.00,
+    1.00,
+    1.10,
+    1.30,
+    1.70,
+    1.80,
+    1.30,
+    1.00,
+    0.80,
+    0.60,
+    0.45,
 )
 # Calls per km of road by class, relative: more traffic, more breakdowns (judgement).
 CLASS_WEIGHT = {
-    "motorway": 3.0, "motorway_link": 1.5, "trunk": 2.5, "trunk_link": 1.2,
-    "primary": 2.0, "primary_link": 1.0, "secondary": 1.5, "secondary_link": 0.8,
-    "tertiary": 1.0, "tertiary_link": 0.6, "unclassified": 0.5, "residential": 0.5,
-    "living_street": 0.2, "service": 0.2, "road": 0.5,
+    "motorway": 3.0,
+    "motorway_link": 1.5,
+    "trunk": 2.5,
+    "trunk_link": 1.2,
+    "primary": 2.0,
+    "primary_link": 1.0,
+    "secondary": 1.5,
+    "secondary_link": 0.8,
+    "tertiary": 1.0,
+    "tertiary_link": 0.6,
+    "unclassified": 0.5,
+    "residential": 0.5,
+    "living_street": 0.2,
+    "service": 0.2,
+    "road": 0.5,
 }
 # Band factors per class: expressways carry the peaks; side streets are quiet at night.
 BAND_CLASS_FACTOR: dict[str, dict[str, float]] = {
@@ -42,14 +75,32 @@ BAND_CLASS_FACTOR: dict[str, dict[str, float]] = {
 }
 # Fault mix (relative weights); on a motorway tyres, fuel and accidents dominate.
 FAULT_MIX = {
-    "flat_battery": 30, "flat_tyre": 20, "out_of_fuel": 5, "locked_out": 10,
-    "minor_electrical": 8, "engine_failure": 10, "gearbox_failure": 4, "accident_damage": 7,
-    "drivetrain_failure": 2, "steering_failure": 2, "stuck": 1.5, "overturned": 0.5,
+    "flat_battery": 30,
+    "flat_tyre": 20,
+    "out_of_fuel": 5,
+    "locked_out": 10,
+    "minor_electrical": 8,
+    "engine_failure": 10,
+    "gearbox_failure": 4,
+    "accident_damage": 7,
+    "drivetrain_failure": 2,
+    "steering_failure": 2,
+    "stuck": 1.5,
+    "overturned": 0.5,
 }
 MOTORWAY_FAULT_MIX = {
-    "flat_battery": 5, "flat_tyre": 30, "out_of_fuel": 15, "locked_out": 1,
-    "minor_electrical": 5, "engine_failure": 17, "gearbox_failure": 4, "accident_damage": 20,
-    "drivetrain_failure": 2, "steering_failure": 1, "stuck": 0.5, "overturned": 0.5,
+    "flat_battery": 5,
+    "flat_tyre": 30,
+    "out_of_fuel": 15,
+    "locked_out": 1,
+    "minor_electrical": 5,
+    "engine_failure": 17,
+    "gearbox_failure": 4,
+    "accident_damage": 20,
+    "drivetrain_failure": 2,
+    "steering_failure": 1,
+    "stuck": 0.5,
+    "overturned": 0.5,
 }
 SYMPTOMS = {
     "flat_battery": "打不着火，仪表盘没反应 (won't start, dashboard dead)",
@@ -66,8 +117,18 @@ SYMPTOMS = {
     "overturned": "车辆侧翻 (car on its side)",
 }
 SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱")
-MODELS = ("大众帕萨特", "丰田卡罗拉", "本田雅阁", "别克英朗", "日产轩逸", "奥迪A6L",
-          "宝马3系", "比亚迪秦", "现代伊兰特", "吉利帝豪")
+MODELS = (
+    "大众帕萨特",
+    "丰田卡罗拉",
+    "本田雅阁",
+    "别克英朗",
+    "日产轩逸",
+    "奥迪A6L",
+    "宝马3系",
+    "比亚迪秦",
+    "现代伊兰特",
+    "吉利帝豪",
+)
 COLOURS = ("白色", "黑色", "银色", "灰色", "红色", "蓝色")
 PLATE_LETTERS = "ABCEFGHJKLMNPQ"
 
@@ -96,7 +157,8 @@ class DemandModel:
         net = geo.network
         self.edges = main_component_edges(geo)
         self.edge_class = np.array(
-            [net.highway_classes[c] for c in net.highway_code[self.edges]], dtype=object)
+            [net.highway_classes[c] for c in net.highway_code[self.edges]], dtype=object
+        )
         class_weight = np.array([CLASS_WEIGHT.get(c, 0.5) for c in self.edge_class])
         base = net.length_m[self.edges] * class_weight
         self._cumulative: dict[str, npt.NDArray[np.float64]] = {}
@@ -129,8 +191,15 @@ class DemandModel:
 class CallMaker:
     """Invented callers, cars and faults for simulated calls (intake JSON, §2)."""
 
-    def __init__(self, demand: DemandModel, *, fault_kinds: dict[str, str],
-                 insurers: tuple[str, ...], member_share: float, rng: random.Random) -> None:
+    def __init__(
+        self,
+        demand: DemandModel,
+        *,
+        fault_kinds: dict[str, str],
+        insurers: tuple[str, ...],
+        member_share: float,
+        rng: random.Random,
+    ) -> None:
         self.demand = demand
         self.rng = rng
         self.member_share = member_share
@@ -147,13 +216,21 @@ class CallMaker:
         return self.make_at((lon, lat), road=net.edge_name[edge], highway=net.edge_highway(edge))
 
     def make_at(
-        self, place: tuple[float, float], *, road: str = "", highway: str = ""
+        self,
+        place: tuple[float, float],
+        *,
+        road: str = "",
+        highway: str = "",
+        fault: str | None = None,
     ) -> dict[str, Any]:
-        """A call at ``place`` (``[lon, lat]``), on a road of class ``highway`` if known."""
+        """A call at ``place`` (``[lon, lat]``), on a road of class ``highway`` if known,
+        about ``fault`` (default: drawn from the fault mix)."""
         rng = self.rng
         lon, lat = place
         on_motorway = highway.startswith("motorway")
-        fault = rng.choices(self.faults, weights=self.motorway_mix if on_motorway else self.mix)[0]
+        mix = self.motorway_mix if on_motorway else self.mix
+        drawn = rng.choices(self.faults, weights=mix)[0]
+        fault = drawn if fault is None else fault
         male = rng.random() < 0.6
         member = rng.random() < self.member_share
         accident = fault == "accident_damage"
@@ -164,7 +241,8 @@ class CallMaker:
                 "gender": "male" if male else "female",
             },
             "vehicle": {
-                "plate": "京" + rng.choice(PLATE_LETTERS)
+                "plate": "京"
+                + rng.choice(PLATE_LETTERS)
                 + "".join(rng.choices("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", k=5)),
                 "model": rng.choice(MODELS),
                 "colour": rng.choice(COLOURS),
@@ -176,7 +254,8 @@ class CallMaker:
             "fault_symptoms": SYMPTOMS.get(fault, fault),
             "fault_category": fault,
             "customer_need": "现场修复 (fix on the spot)"
-            if self.fault_kinds[fault] == "service" else "拖到维修店 (tow to a repair shop)",
+            if self.fault_kinds[fault] == "service"
+            else "拖到维修店 (tow to a repair shop)",
             "accident": accident,
         }
         if member:
@@ -186,5 +265,3 @@ class CallMaker:
         if accident and self.insurers:
             call["insurer"] = rng.choice(self.insurers)
         return call
-
-

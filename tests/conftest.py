@@ -1,19 +1,29 @@
-"""Shared fixtures: the real Beijing network, loaded once per test session."""
+"""Shared fixtures: the real Beijing network, loaded once per test session; valid calls;
+the live map's apps, logins and Socket.IO test clients."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_socketio.test_client import SocketIOTestClient
 
 from geo.config import load_rules
 from geo.graph import build_drive_graph
 from geo.network import default_osm_path
 from geo.places import Geo, load_geo
 from geo.speeds import SpeedModel
+from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
+from webmap.app import create_app, socketio
+from webmap.clock import ManualClock
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +55,119 @@ def business_rules(rules: dict[str, Any]) -> Rules:
 @pytest.fixture(scope="session")
 def shops(geo: Geo) -> Shops:
     return Shops.load(geo)
+
+
+# ---------------------------------------------------------------------------- calls
+@pytest.fixture(scope="session")
+def centre() -> tuple[float, float]:
+    """Tiananmen ([lon, lat]), inside the 2nd ring: the default place of a call."""
+    return (116.3975, 39.9087)
+
+
+@pytest.fixture(scope="session")
+def make_call(centre: tuple[float, float]) -> Callable[..., dict[str, Any]]:
+    """``make_call(where=centre, fault="flat_battery", **fields)``: a valid intake
+    (SERVICE_RULES §2) at ``where`` ([lon, lat]); ``fields`` override or add fields."""
+
+    def make(where: Any = centre, fault: str = "flat_battery", **fields: Any) -> dict[str, Any]:
+        call = {
+            "caller": {"name": "王先生", "phone": "13800138000", "gender": "male"},
+            "vehicle": {"plate": "京N12345", "model": "Volkswagen Passat", "colour": "black"},
+            "member": True,
+            "member_card": "BJ-000123",
+            "location": list(where),
+            "landmarks": "near the north gate",
+            "fault_symptoms": "won't start",
+            "fault_category": fault,
+        }
+        call.update(fields)
+        return call
+
+    return make
+
+
+# ---------------------------------------------------------------------------- live map
+# The app runs on the real Beijing network and fleet, with a temporary SQLite store per
+# test and a manual clock on a weekday at 10:00 Beijing time (the ``daytime`` band).
+
+
+@pytest.fixture(scope="session")
+def day() -> dt.date:
+    """The tests' weekday."""
+    return dt.date(2026, 11, 25)  # a Wednesday
+
+
+@pytest.fixture(scope="session")
+def user() -> str:
+    """The dispatcher every test app knows."""
+    return "anna"
+
+
+@pytest.fixture(scope="session")
+def password() -> str:
+    """:func:`user`'s password."""
+    return "correct horse battery"
+
+
+@pytest.fixture
+def clock(day: dt.date) -> ManualClock:
+    """A manual clock at 10:00 Beijing time on :func:`day` (the ``daytime`` band)."""
+    return ManualClock(epoch_at_clock("10:00", day=day))
+
+
+@pytest.fixture
+def new_app(
+    geo: Geo, clock: ManualClock, user: str, password: str
+) -> Iterator[Callable[..., Flask]]:
+    """``new_app(db, **config)``: an app on the store ``db`` (``user`` added), on ``clock``,
+    without the background task. Every app made is closed after the test."""
+    apps: list[Flask] = []
+
+    def make(db: Path, **config: Any) -> Flask:
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "RESCUE_DB": str(db),
+                "RESCUE_GEO": geo,
+                "RESCUE_CLOCK": clock,
+                **config,
+            }
+        )
+        apps.append(app)
+        store = app.extensions["rescue"].store
+        if not store.has_user(user):
+            store.add_user(user, password)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["rescue"].close()
+
+
+@pytest.fixture
+def login(user: str, password: str) -> Callable[..., FlaskClient]:
+    """``login(app)``: an HTTP test client, logged in as ``user``."""
+
+    def log_in(app: Flask) -> FlaskClient:
+        client = app.test_client()
+        response = client.post("/login", data={"name": user, "password": password})
+        assert response.status_code == 302, response.data
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def connect(login: Callable[..., FlaskClient]) -> Callable[..., SocketIOTestClient]:
+    """``connect(app, client=None)``: a logged-in Socket.IO test client, its first
+    ``state`` already read."""
+
+    def open_socket(app: Flask, client: FlaskClient | None = None) -> SocketIOTestClient:
+        sio = socketio.test_client(app, flask_test_client=client or login(app))
+        assert sio.is_connected()
+        received = sio.get_received()
+        assert [m["name"] for m in received] == ["state"]
+        return sio
+
+    return open_socket

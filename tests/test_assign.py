@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
-from calls import make_call
 
 from geo.errors import InputError
 from geo.places import Geo
@@ -15,6 +17,7 @@ from optimizer.dispatch.promise import check_promise
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
 
+MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 TIANANMEN = (116.3975, 39.9087)
 QIANMEN = (116.3980, 39.8990)
 ZHONGGUANCUN = (116.3165, 39.9995)
@@ -49,7 +52,7 @@ def _travel_s(geo: Geo, a: object, b: object, band: str) -> float:
 
 
 def test_a_busy_trucks_eta_counts_its_remaining_work(
-    board_of, geo: Geo, business_rules: Rules
+    board_of, geo: Geo, business_rules: Rules, make_call: MakeCall
 ) -> None:  # type: ignore[no-untyped-def]
     now = epoch_at_clock("03:00")
     board = board_of(_truck("A", "service", TIANANMEN), _truck("B", "service", TIANANMEN))
@@ -73,7 +76,9 @@ def test_a_busy_trucks_eta_counts_its_remaining_work(
     assert proposal.best is not None and proposal.best.truck == "B"
 
 
-def test_a_tow_under_way_counts_until_delivery(board_of, geo: Geo, business_rules: Rules) -> None:  # type: ignore[no-untyped-def]
+def test_a_tow_under_way_counts_until_delivery(
+    board_of, geo: Geo, business_rules: Rules, make_call: MakeCall
+) -> None:  # type: ignore[no-untyped-def]
     now = epoch_at_clock("03:00")
     board = board_of(_truck("F", "flatbed", TIANANMEN))
     board.register_call(make_call(TIANANMEN, "engine_failure"), now_s=now, job_id="J0")
@@ -89,7 +94,7 @@ def test_a_tow_under_way_counts_until_delivery(board_of, geo: Geo, business_rule
     assert best.wait_s == pytest.approx(to_shop + business_rules.tow_unload_s, rel=1e-9)
 
 
-def test_skills_a_service_vehicle_never_gets_a_tow(board_of) -> None:  # type: ignore[no-untyped-def]
+def test_skills_a_service_vehicle_never_gets_a_tow(board_of, make_call: MakeCall) -> None:  # type: ignore[no-untyped-def]
     now = epoch_at_clock("12:00")
     board = board_of(
         _truck("S", "service", QIANMEN),
@@ -109,7 +114,7 @@ def test_skills_a_service_vehicle_never_gets_a_tow(board_of) -> None:  # type: i
     assert board.jobs["TOW"].state == JobState.RECEIVED and board.trucks["S"].queue == []
 
 
-def test_no_suitable_truck(board_of) -> None:  # type: ignore[no-untyped-def]
+def test_no_suitable_truck(board_of, make_call: MakeCall) -> None:  # type: ignore[no-untyped-def]
     now = epoch_at_clock("12:00")
     board = board_of(_truck("S", "service", QIANMEN))
     board.register_call(make_call(TIANANMEN, "overturned"), now_s=now, job_id="J")
@@ -122,7 +127,9 @@ def test_no_suitable_truck(board_of) -> None:  # type: ignore[no-untyped-def]
     assert "没有可派" in proposal.script_zh
 
 
-def test_congestion_breaks_the_promise_at_the_evening_peak(board_of, business_rules: Rules) -> None:  # type: ignore[no-untyped-def]
+def test_congestion_breaks_the_promise_at_the_evening_peak(
+    board_of, business_rules: Rules, make_call: MakeCall
+) -> None:  # type: ignore[no-untyped-def]
     # Zhongguancun -> Tiananmen: about 25 min at night, over 50 min at the evening peak.
     board = board_of(_truck("Z", "service", ZHONGGUANCUN))
     night, peak = epoch_at_clock("03:00"), epoch_at_clock("18:00")
@@ -134,7 +141,7 @@ def test_congestion_breaks_the_promise_at_the_evening_peak(board_of, business_ru
     assert "堵车" in proposal.script_zh and "congestion" in proposal.script_en
 
 
-def test_distance_breaks_the_promise_even_at_night(board_of) -> None:  # type: ignore[no-untyped-def]
+def test_distance_breaks_the_promise_even_at_night(board_of, make_call: MakeCall) -> None:  # type: ignore[no-untyped-def]
     night = epoch_at_clock("03:00")
     board = board_of(_truck("FAR", "service", SHANGDI))
     board.register_call(make_call(TONGZHOU_WEST), now_s=night, job_id="J")
@@ -142,7 +149,7 @@ def test_distance_breaks_the_promise_even_at_night(board_of) -> None:  # type: i
     assert proposal.status in ("at_risk", "late") and proposal.reason == "distance"
 
 
-def test_all_suitable_busy(board_of) -> None:  # type: ignore[no-untyped-def]
+def test_all_suitable_busy(board_of, make_call: MakeCall) -> None:  # type: ignore[no-untyped-def]
     night = epoch_at_clock("03:00")
     board = board_of(_truck("A", "service", TIANANMEN))
     board.register_call(make_call(TONGZHOU_WEST), now_s=night, job_id="J0")
@@ -153,7 +160,9 @@ def test_all_suitable_busy(board_of) -> None:  # type: ignore[no-untyped-def]
     assert "正在执行救援任务" in proposal.script_zh
 
 
-def test_at_risk_within_five_minutes_of_the_deadline(board_of, business_rules: Rules) -> None:  # type: ignore[no-untyped-def]
+def test_at_risk_within_five_minutes_of_the_deadline(
+    board_of, business_rules: Rules, make_call: MakeCall
+) -> None:  # type: ignore[no-untyped-def]
     now = epoch_at_clock("12:00")
     board = board_of(_truck("Z", "service", ZHONGGUANCUN))
     board.register_call(make_call(TIANANMEN), now_s=now, job_id="PROBE")
@@ -167,7 +176,7 @@ def test_at_risk_within_five_minutes_of_the_deadline(board_of, business_rules: R
 
 
 def test_candidates_are_the_best_and_the_next_five(
-    geo: Geo, business_rules: Rules, shops: Shops
+    geo: Geo, business_rules: Rules, shops: Shops, make_call: MakeCall
 ) -> None:
     now = epoch_at_clock("12:00")
     board = load_board(None, geo=geo, rules=business_rules, now_s=now, shops=shops)
@@ -178,7 +187,7 @@ def test_candidates_are_the_best_and_the_next_five(
     assert proposal.best == proposal.candidates[0]
 
 
-def test_promise_of_an_assigned_job_behind_other_work(board_of) -> None:  # type: ignore[no-untyped-def]
+def test_promise_of_an_assigned_job_behind_other_work(board_of, make_call: MakeCall) -> None:  # type: ignore[no-untyped-def]
     night = epoch_at_clock("03:00")
     board = board_of(_truck("A", "service", TIANANMEN))
     board.register_call(make_call(TONGZHOU_WEST), now_s=night, job_id="FIRST")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from calls import make_call
 
 from geo.errors import InputError
 from geo.places import Geo
@@ -18,6 +19,7 @@ from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
 from rescue.cli import main
 
+MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 TIANANMEN = (116.3975, 39.9087)
 QIANMEN = (116.3980, 39.8990)
 NOW = epoch_at_clock("10:00")
@@ -32,7 +34,7 @@ def board(geo: Geo, business_rules: Rules, shops: Shops) -> DispatchBoard:
     return DispatchBoard(geo, business_rules, shops, trucks)
 
 
-def test_intake_places_triages_and_quotes(board: DispatchBoard) -> None:
+def test_intake_places_triages_and_quotes(board: DispatchBoard, make_call: MakeCall) -> None:
     job = board.register_call(
         make_call(TIANANMEN, "gearbox_failure", member=False, member_card=None),
         now_s=NOW,
@@ -45,7 +47,7 @@ def test_intake_places_triages_and_quotes(board: DispatchBoard) -> None:
     assert job.deadline_s == NOW + 40 * 60
 
 
-def test_customer_named_tow_destination_wins(board: DispatchBoard) -> None:
+def test_customer_named_tow_destination_wins(board: DispatchBoard, make_call: MakeCall) -> None:
     job = board.register_call(
         make_call(
             TIANANMEN, "flat_tyre", tow_destination=[116.3165, 39.9995], tow_destination_name="4S店"
@@ -58,7 +60,7 @@ def test_customer_named_tow_destination_wins(board: DispatchBoard) -> None:
 
 
 def test_service_job_unfixable_on_site_converts_to_a_tow_needing_a_flatbed(
-    board: DispatchBoard,
+    board: DispatchBoard, make_call: MakeCall
 ) -> None:
     board.register_call(make_call(TIANANMEN, "minor_electrical"), now_s=NOW, job_id="J")
     board.assign("J", "S", now_s=NOW)
@@ -74,7 +76,7 @@ def test_service_job_unfixable_on_site_converts_to_a_tow_needing_a_flatbed(
     assert [c.truck for c in board.propose("J", now_s=NOW + 900).candidates] == ["F"]
 
 
-def test_a_flatbed_on_scene_tows_the_car_itself(board: DispatchBoard) -> None:
+def test_a_flatbed_on_scene_tows_the_car_itself(board: DispatchBoard, make_call: MakeCall) -> None:
     board.register_call(make_call(TIANANMEN, "flat_battery"), now_s=NOW, job_id="J")
     board.assign("J", "F", now_s=NOW)
     board.advance("J", "en_route", now_s=NOW)
@@ -88,7 +90,7 @@ def test_a_flatbed_on_scene_tows_the_car_itself(board: DispatchBoard) -> None:
     assert board.trucks["F"].queue == [] and board.trucks["F"].state == TruckState.IDLE
 
 
-def test_reassign_moves_the_job_between_queues(board: DispatchBoard) -> None:
+def test_reassign_moves_the_job_between_queues(board: DispatchBoard, make_call: MakeCall) -> None:
     board.register_call(make_call(TIANANMEN), now_s=NOW, job_id="J")
     board.assign("J", "S", now_s=NOW)
     board.advance("J", "en_route", now_s=NOW)
@@ -100,7 +102,7 @@ def test_reassign_moves_the_job_between_queues(board: DispatchBoard) -> None:
         board.reassign("J", "F", now_s=NOW + 40)
 
 
-def test_a_truck_finishes_its_current_job_first(board: DispatchBoard) -> None:
+def test_a_truck_finishes_its_current_job_first(board: DispatchBoard, make_call: MakeCall) -> None:
     for job_id in ("J1", "J2"):
         board.register_call(make_call(TIANANMEN), now_s=NOW, job_id=job_id)
         board.assign(job_id, "S", now_s=NOW)
@@ -108,7 +110,7 @@ def test_a_truck_finishes_its_current_job_first(board: DispatchBoard) -> None:
         board.advance("J2", "en_route", now_s=NOW)
 
 
-def test_unknown_ids_are_named(board: DispatchBoard) -> None:
+def test_unknown_ids_are_named(board: DispatchBoard, make_call: MakeCall) -> None:
     with pytest.raises(InputError, match="job_id='nope': no such job"):
         board.advance("nope", "closed", now_s=NOW)
     board.register_call(make_call(TIANANMEN), now_s=NOW, job_id="J")
@@ -117,7 +119,7 @@ def test_unknown_ids_are_named(board: DispatchBoard) -> None:
 
 
 def test_fleet_file_replays_work_through_the_state_machine(
-    geo: Geo, business_rules: Rules, shops: Shops
+    geo: Geo, business_rules: Rules, shops: Shops, make_call: MakeCall
 ) -> None:
     fleet = {
         "trucks": [
@@ -144,7 +146,9 @@ def test_sample_fleet_loads(geo: Geo, business_rules: Rules, shops: Shops) -> No
     assert 35 <= len(kinds) <= 50 and {"service", "flatbed"} == set(kinds)
 
 
-def test_cli_assign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_assign(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_call: MakeCall
+) -> None:
     job_file = tmp_path / "job.json"
     job_file.write_text(json.dumps({"id": "J9", **make_call(TIANANMEN, "stuck")}), encoding="utf-8")
     assert (

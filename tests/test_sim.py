@@ -4,16 +4,17 @@ the DispatchCenter (so every step is a stored, replayable command)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import shapely
-from webmap_conftest import CENTRE, DAY, call, start_clock
 
 from geo.path import RoutePath
 from geo.places import Geo
@@ -26,13 +27,9 @@ from webmap.clock import ManualClock
 from webmap.sim import SIM_USER, SimConfig, Simulation
 from webmap.store import EventStore
 
+MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 NO_RANDOM_CALLS = {"first_call_after_s": 1e9}
 _M_PER_DEG = 111_000.0
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return start_clock()
 
 
 @pytest.fixture
@@ -42,8 +39,15 @@ def center(geo: Geo, tmp_path: Path, clock: ManualClock) -> Iterator[DispatchCen
     store.close()
 
 
-def _run(sim: Simulation, clock: ManualClock, *, until, step_s: float = 5.0,
-         limit_s: float = 4 * 3600.0, each=None) -> None:
+def _run(
+    sim: Simulation,
+    clock: ManualClock,
+    *,
+    until,
+    step_s: float = 5.0,
+    limit_s: float = 4 * 3600.0,
+    each=None,
+) -> None:
     """Step the simulation until ``until()`` holds (fails after ``limit_s`` of sim time)."""
     start = clock.now()
     while not until():
@@ -69,14 +73,15 @@ def test_route_path_interpolates_by_length() -> None:
     assert path.point_at(7.0) == path.point_at(1.0)
 
 
-def test_demand_draws_calls_on_reachable_roads_by_class_and_hour(geo: Geo) -> None:
+def test_demand_draws_calls_on_reachable_roads_by_class_and_hour(geo: Geo, day: dt.date) -> None:
     demand = DemandModel(geo, calls_per_hour=30, rng=np.random.default_rng(7))
     net = geo.network
-    peak = epoch_at_clock("08:00", day=DAY)
-    night = epoch_at_clock("03:00", day=DAY)
+    peak = epoch_at_clock("08:00", day=day)
+    night = epoch_at_clock("03:00", day=day)
     assert demand.rate_per_hour(peak) / demand.rate_per_hour(night) == pytest.approx(
-        HOURLY_PROFILE[8] / HOURLY_PROFILE[3])
-    midnight = epoch_at_clock("00:30", day=DAY)
+        HOURLY_PROFILE[8] / HOURLY_PROFILE[3]
+    )
+    midnight = epoch_at_clock("00:30", day=day)
     day_rates = [demand.rate_per_hour(midnight + 3600 * h) for h in range(24)]
     assert np.mean(day_rates) == pytest.approx(30)  # 30 calls an hour over the day
     places = [demand.sample_place(peak) for _ in range(400)]
@@ -112,10 +117,10 @@ def test_simulated_calls_are_valid_intakes(center: DispatchCenter) -> None:
 
 
 def test_trucks_drive_along_their_road_route_and_jobs_go_through_the_states(
-    center: DispatchCenter, clock: ManualClock
+    center: DispatchCenter, clock: ManualClock, make_call: MakeCall, centre: tuple[float, float]
 ) -> None:
     sim = Simulation(center, SimConfig(seed=1, tow_share=0.0, **NO_RANDOM_CALLS))
-    answer = center.intake(call(CENTRE, "flat_battery"), user="anna")
+    answer = center.intake(make_call(centre, "flat_battery"), user="anna")
     job_id = answer["job"]["id"]
     truck_id = answer["proposal"]["best"]["truck"]
     center.dispatch(job_id, truck_id, user="anna")
@@ -130,12 +135,14 @@ def test_trucks_drive_along_their_road_route_and_jobs_go_through_the_states(
             legs.append(leg)
             track.append(center.board.trucks[truck_id].position)
 
-    _run(sim, clock, until=lambda: center.board.jobs[job_id].state == JobState.ON_SCENE,
-         each=record)
+    _run(
+        sim, clock, until=lambda: center.board.jobs[job_id].state == JobState.ON_SCENE, each=record
+    )
     assert len({id(leg) for leg in legs}) == 1  # one route, from departure to arrival
     leg = legs[0]
     assert leg.depart_s == pytest.approx(
-        center.board.jobs[job_id].history[0].at_s + center.rules.prep_s, abs=5.0)
+        center.board.jobs[job_id].history[0].at_s + center.rules.prep_s, abs=5.0
+    )
     line = shapely.LineString(leg.route.geometry["coordinates"])
     along = [line.project(shapely.Point(p)) for p in track]
     off_route_m = max(line.distance(shapely.Point(p)) for p in track) * _M_PER_DEG
@@ -156,20 +163,26 @@ def test_trucks_drive_along_their_road_route_and_jobs_go_through_the_states(
 
 
 def test_a_job_the_crew_cannot_fix_is_towed_to_a_shop_by_a_flatbed(
-    center: DispatchCenter, clock: ManualClock
+    center: DispatchCenter, clock: ManualClock, make_call: MakeCall, centre: tuple[float, float]
 ) -> None:
     sim = Simulation(center, SimConfig(seed=2, tow_share=1.0, **NO_RANDOM_CALLS))
-    answer = center.intake(call(CENTRE, "flat_tyre"), user="anna")
+    answer = center.intake(make_call(centre, "flat_tyre"), user="anna")
     job_id = answer["job"]["id"]
     service = next(c["truck"] for c in answer["proposal"]["candidates"] if c["kind"] == "service")
     center.dispatch(job_id, service, user="anna")
     _run(sim, clock, step_s=10.0, until=lambda: center.board.jobs[job_id].state == JobState.CLOSED)
     job = center.board.jobs[job_id]
     assert [(h.state.value, h.note) for h in job.history] == [
-        ("assigned", f"to {service}"), ("en_route", ""), ("on_scene", ""),
+        ("assigned", f"to {service}"),
+        ("en_route", ""),
+        ("on_scene", ""),
         ("received", "converted to tow: needs a flatbed"),  # a service vehicle cannot tow
-        ("assigned", f"to {job.truck_id}"), ("en_route", ""), ("on_scene", ""),
-        ("towing", ""), ("delivered", ""), ("closed", ""),
+        ("assigned", f"to {job.truck_id}"),
+        ("en_route", ""),
+        ("on_scene", ""),
+        ("towing", ""),
+        ("delivered", ""),
+        ("closed", ""),
     ]
     flatbed = center.board.trucks[job.truck_id or ""]
     assert flatbed.kind == "flatbed" and flatbed.queue == []
@@ -188,14 +201,22 @@ def test_a_dispatcher_drag_wins_over_the_crew_and_the_sim_goes_on(
     assert job_id is not None
     job = center.board.jobs[job_id]
     old = job.truck_id
-    other = next(t.id for t in center.board.trucks.values()
-                 if t.kind == job.required_kind and t.id != old)
+    other = next(
+        t.id for t in center.board.trucks.values() if t.kind == job.required_kind and t.id != old
+    )
     center.reassign(job_id, other, version=center.version(job_id), user="anna")
     _run(sim, clock, until=lambda: center.board.jobs[job_id].state == JobState.CLOSED)
     history = center.board.jobs[job_id].history
     assert center.board.jobs[job_id].truck_id == other
     assert [h.state.value for h in history] == [
-        "assigned", "received", "assigned", "en_route", "on_scene", "fixed", "closed"]
+        "assigned",
+        "received",
+        "assigned",
+        "en_route",
+        "on_scene",
+        "fixed",
+        "closed",
+    ]
     assert center.board.trucks[old].queue == []
 
 
@@ -209,8 +230,9 @@ def test_an_hour_of_calls_replays_to_the_same_state(
     states = Counter(j.state.value for j in center.board.jobs.values())
     assert states["closed"] > 0 and states["en_route"] + states["on_scene"] > 0
     center.flush_positions()
-    again = DispatchCenter.open(store=center.store, geo=geo, rules=center.rules,
-                                clock=ManualClock(clock.now()))
+    again = DispatchCenter.open(
+        store=center.store, geo=geo, rules=center.rules, clock=ManualClock(clock.now())
+    )
     assert again.replay_report["skipped"] == []
     for job_id, job in center.board.jobs.items():
         twin = again.board.jobs[job_id]

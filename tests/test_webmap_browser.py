@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import requests
 import socketio
-from webmap_conftest import CENTRE, PASSWORD, USER, call
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -29,14 +28,22 @@ sync_api = pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 XSS_NAME = '<img src=x onerror="window.__xss=1">王先生'
 
 
 @dataclass
 class Server:
     url: str
+    user: str
+    password: str
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -48,19 +55,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, user: str, password: str) -> Iterator[Server]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("webmap")
     db = tmp / "dispatch.sqlite"
     cli = [sys.executable, "-m", "rescue.cli"]
-    subprocess.run([*cli, "user", "add", USER, "--db", str(db)], input=PASSWORD + "\n",
-                   text=True, check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [*cli, "user", "add", user, "--db", str(db)],
+        input=password + "\n",
+        text=True,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     port = _free_port()
     log = tmp / "server.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([*cli, "serve", "--port", str(port), "--db", str(db)],
-                                   stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(
+            [*cli, "serve", "--port", str(port), "--db", str(db)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -73,7 +90,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.kill()
             pytest.fail(f"the server did not start:\n{log.read_text()}")
         time.sleep(0.2)
-    yield Server(url, process, log)
+    yield Server(url, user, password, process, log)
     process.terminate()
     try:
         process.wait(timeout=15)
@@ -84,10 +101,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 class Listener:
     """A second dispatcher: python-socketio client logged in with its own session."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, server: Server) -> None:
         session = requests.Session()
-        response = session.post(url + "/login", data={"name": USER, "password": PASSWORD},
-                                allow_redirects=False)
+        response = session.post(
+            server.url + "/login",
+            allow_redirects=False,
+            data={"name": server.user, "password": server.password},
+        )
         assert response.status_code == 302
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         self.events: list[tuple[str, Any]] = []
@@ -95,12 +115,13 @@ class Listener:
         self.client = socketio.Client()
         for name in ("state", "job_updated", "truck_updated", "promise_alert"):
             self.client.on(name, self._recorder(name))
-        self.client.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
+        self.client.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"])
 
     def _recorder(self, name: str) -> Any:
         def record(data: Any) -> None:
             with self._lock:
                 self.events.append((name, data))
+
         return record
 
     def wait_for(self, name: str, test: Any, timeout_s: float = 5.0) -> dict[str, Any]:
@@ -130,7 +151,8 @@ def _visible_truck(page: Any, *, kind: str, exclude: set[str]) -> tuple[str, flo
         on_top = page.evaluate(
             "([x, y]) => { const e = document.elementFromPoint(x, y);"
             " const t = e && e.closest('[data-truck-id]'); return t ? t.dataset.truckId : null; }",
-            [x, y])
+            [x, y],
+        )
         inside_map = 20 < x < 900 and 60 < y < 850
         if on_top == truck_id and inside_map:
             return truck_id, x, y
@@ -144,7 +166,9 @@ def _empty_map_point(page: Any) -> tuple[float, float]:
             free = page.evaluate(
                 "([x, y]) => { const e = document.elementFromPoint(x, y);"
                 " return !!e && !e.closest('.leaflet-marker-icon, .leaflet-control')"
-                " && !!e.closest('#map'); }", [x, y])
+                " && !!e.closest('#map'); }",
+                [x, y],
+            )
             if free:
                 return x, y
     raise AssertionError("no empty point on the map")
@@ -160,25 +184,35 @@ def _until(page: Any, script: str, arg: Any = None, timeout_s: float = 10.0) -> 
 
 
 def _job_on(page: Any, job_id: str, truck_id: str) -> None:
-    _until(page, "([id, t]) => { const j = window.rescueMap.state.jobs.get(id);"
-                 " return !!j && j.truck_id === t; }", [job_id, truck_id])
+    _until(
+        page,
+        "([id, t]) => { const j = window.rescueMap.state.jobs.get(id);"
+        " return !!j && j.truck_id === t; }",
+        [job_id, truck_id],
+    )
 
 
-def test_dispatcher_registers_a_call_and_drags_it_to_another_truck(server: Server) -> None:
-    listener = Listener(server.url)
+def test_dispatcher_registers_a_call_and_drags_it_to_another_truck(
+    server: Server, make_call: Callable[..., dict[str, Any]], centre: tuple[float, float]
+) -> None:
+    listener = Listener(server)
     listener.wait_for("state", lambda s: len(s["trucks"]) == 46)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         problems: list[str] = []
         page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on("console", lambda m: problems.append(m.text)
-                if "Content Security Policy" in m.text else None)
+        page.on(
+            "console",
+            lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         try:
-            _log_in_and_see_the_fleet(page, server.url)
-            job_id, best = _register_and_confirm_a_call(page, listener)
+            _log_in_and_see_the_fleet(page, server)
+            job_id, best = _register_and_confirm_a_call(page, listener, centre)
             _drag_to_other_trucks(page, listener, job_id, best)
-            _refused_drag_shows_its_reason(page, listener, exclude={best})
+            # A tow job (registered by the other dispatcher) dropped on a service vehicle.
+            tow_call = make_call((116.45, 39.93), "engine_failure")
+            _refused_drag_shows_its_reason(page, listener, tow_call, exclude={best})
             # The caller's name was shown as text, never run as HTML.
             page.click(f'#jobs-list li[data-job-id="{job_id}"]')
             assert XSS_NAME in page.text_content("#job-detail")
@@ -192,15 +226,15 @@ def test_dispatcher_registers_a_call_and_drags_it_to_another_truck(server: Serve
         assert problems == []
 
 
-def _log_in_and_see_the_fleet(page: Any, url: str) -> None:
-    page.goto(url + "/")
+def _log_in_and_see_the_fleet(page: Any, server: Server) -> None:
+    page.goto(server.url + "/")
     assert page.url.endswith("/login")
-    page.fill("#login-name", USER)
+    page.fill("#login-name", server.user)
     page.fill("#login-password", "wrong")
     page.click("#login-submit")
     assert "wrong password" in page.text_content("#login-error")
-    page.fill("#login-name", USER)
-    page.fill("#login-password", PASSWORD)
+    page.fill("#login-name", server.user)
+    page.fill("#login-password", server.password)
     page.click("#login-submit")
     # The fleet on the map of Beijing, drawn from the project's own road data.
     page.wait_for_selector(".truck-icon")
@@ -211,16 +245,27 @@ def _log_in_and_see_the_fleet(page: Any, url: str) -> None:
     assert "OpenStreetMap contributors" in page.text_content(".leaflet-control-attribution")
 
 
-def _register_and_confirm_a_call(page: Any, listener: Listener) -> tuple[str, str]:
+def _register_and_confirm_a_call(
+    page: Any, listener: Listener, where: tuple[float, float]
+) -> tuple[str, str]:
     # A click on the map sets the location fields (WGS-84) ...
     page.mouse.click(*_empty_map_point(page))
     assert float(page.input_value("[name=lon]")) > 116.0
     assert page.input_value("[name=crs]") == "wgs84"
     # ... or the dispatcher types them; caller text goes in as text, never as HTML.
-    form = {"caller_name": XSS_NAME, "caller_phone": "13800138000", "plate": "京N12345",
-            "model": "Passat", "colour": "black", "member_card": "BJ-000123",
-            "lon": str(CENTRE[0]), "lat": str(CENTRE[1]), "landmarks": "天安门东",
-            "fault_symptoms": "won't start", "customer_need": "jump start"}
+    form = {
+        "caller_name": XSS_NAME,
+        "caller_phone": "13800138000",
+        "plate": "京N12345",
+        "model": "Passat",
+        "colour": "black",
+        "member_card": "BJ-000123",
+        "lon": str(where[0]),
+        "lat": str(where[1]),
+        "landmarks": "天安门东",
+        "fault_symptoms": "won't start",
+        "customer_need": "jump start",
+    }
     for name, value in form.items():
         page.fill(f"[name={name}]", value)
     page.check("[name=member]")
@@ -264,20 +309,23 @@ def _drag_to_other_trucks(page: Any, listener: Listener, job_id: str, best: str)
     # The same with HTML5 drag and drop: from the jobs list onto a truck marker.
     page.click("button[data-tab=jobs]")
     again, *_ = _visible_truck(page, kind="service", exclude={best, target})
-    page.drag_and_drop(f'#jobs-list li[data-job-id="{job_id}"]',
-                       f'.truck-icon[data-truck-id="{again}"]')
+    page.drag_and_drop(
+        f'#jobs-list li[data-job-id="{job_id}"]', f'.truck-icon[data-truck-id="{again}"]'
+    )
     listener.wait_for("job_updated", lambda j: j["id"] == job_id and j["truck_id"] == again)
     _job_on(page, job_id, again)
 
 
-def _refused_drag_shows_its_reason(page: Any, listener: Listener, *, exclude: set[str]) -> None:
-    # A tow job (registered by the other dispatcher) dropped on a service vehicle.
-    tow = listener.intake(call((116.45, 39.93), "engine_failure"))["job"]["id"]
+def _refused_drag_shows_its_reason(
+    page: Any, listener: Listener, tow_call: dict[str, Any], *, exclude: set[str]
+) -> None:
+    tow = listener.intake(tow_call)["job"]["id"]
     page.wait_for_selector(f'#jobs-list li[data-job-id="{tow}"]')
     busy = {j["truck_id"] for _, j in listener.events if isinstance(j, dict) and j.get("truck_id")}
     service, *_ = _visible_truck(page, kind="service", exclude=exclude | busy)
-    page.drag_and_drop(f'#jobs-list li[data-job-id="{tow}"]',
-                       f'.truck-icon[data-truck-id="{service}"]')
+    page.drag_and_drop(
+        f'#jobs-list li[data-job-id="{tow}"]', f'.truck-icon[data-truck-id="{service}"]'
+    )
     _until(page, "() => document.querySelector('#notice').textContent.includes('Refused')")
     text = page.text_content("#notice")
     assert "needs a flatbed" in text and service in text and page.is_visible("#notice")

@@ -5,55 +5,38 @@ from the store. Real Beijing network and fleet, Flask-SocketIO's test client."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
-from webmap_conftest import (
-    CENTRE,
-    FAR_NORTH_WEST,
-    PASSWORD,
-    USER,
-    call,
-    connect,
-    drain,
-    login,
-    new_app,
-    rt,
-    start_clock,
-)
 
 from geo.coords import wgs84_to_gcj02
-from geo.places import Geo
 from optimizer.dispatch.model import JobState
 from rescue.cli import main
-from webmap.app import socketio
+from webmap.app import Runtime, socketio
 from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user
 from webmap.clock import ManualClock
 from webmap.layers import MAIN_ROADS
 from webmap.store import EventStore
 
+MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
+Login = Callable[[Flask], FlaskClient]  # the ``login`` fixture
+Connect = Callable[[Flask], SocketIOTestClient]  # the ``connect`` fixture
+FAR_NORTH_WEST = (116.15, 40.05)  # between the 5th and 6th rings, far from the bases
+
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return start_clock()
-
-
-@pytest.fixture
-def make_app(geo: Geo, tmp_path: Path, clock: ManualClock) -> Iterator[Callable[..., Flask]]:
+def make_app(new_app: Callable[..., Flask], tmp_path: Path) -> Callable[..., Flask]:
     """``make_app(**config)``: an app on ``tmp_path/dispatch.sqlite`` (same store each time)."""
-    apps: list[Flask] = []
 
     def make(**config: Any) -> Flask:
-        apps.append(new_app(geo, tmp_path / "dispatch.sqlite", clock, **config))
-        return apps[-1]
+        return new_app(tmp_path / "dispatch.sqlite", **config)
 
-    yield make
-    for app in apps:
-        rt(app).close()
+    return make
 
 
 @pytest.fixture
@@ -61,23 +44,36 @@ def app(make_app: Callable[..., Flask]) -> Flask:
     return make_app()
 
 
+def _rt(app: Flask) -> Runtime:
+    runtime: Runtime = app.extensions["rescue"]
+    return runtime
+
+
+def _drain(sio: SocketIOTestClient) -> dict[str, list[Any]]:
+    """Everything the client received since the last call, by event name."""
+    by_name: dict[str, list[Any]] = {}
+    for message in sio.get_received():
+        by_name.setdefault(message["name"], []).append(message["args"][0])
+    return by_name
+
+
 def _state(app: Flask) -> dict[str, Any]:
     """The live state without the clock fields, for before/after comparisons."""
-    snapshot = rt(app).center.snapshot()
+    snapshot = _rt(app).center.snapshot()
     for key in ("now_s", "server_time"):
         snapshot.pop(key)
     return snapshot
 
 
-def _intake(sio: SocketIOTestClient, **fields: Any) -> dict[str, Any]:
-    ack = sio.emit("intake", call(**fields), callback=True)
+def _intake(sio: SocketIOTestClient, call: dict[str, Any]) -> dict[str, Any]:
+    ack = sio.emit("intake", call, callback=True)
     assert ack["ok"], ack
     return ack
 
 
-def _dispatched(sio: SocketIOTestClient, **fields: Any) -> dict[str, Any]:
-    """A job registered and confirmed on its proposed best truck; returns the job."""
-    ack = _intake(sio, **fields)
+def _dispatched(sio: SocketIOTestClient, call: dict[str, Any]) -> dict[str, Any]:
+    """``call`` registered and confirmed on its proposed best truck; returns the job."""
+    ack = _intake(sio, call)
     job, best = ack["job"], ack["proposal"]["best"]["truck"]
     answer = sio.emit(
         "dispatch",
@@ -89,7 +85,7 @@ def _dispatched(sio: SocketIOTestClient, **fields: Any) -> dict[str, Any]:
 
 
 def _other_truck(app: Flask, job: dict[str, Any], kind: str) -> str:
-    trucks = rt(app).center.board.trucks
+    trucks = _rt(app).center.board.trucks
     return next(t.id for t in trucks.values() if t.kind == kind and t.id != job["truck_id"])
 
 
@@ -99,7 +95,7 @@ def _refused(
     """Send, expect ``ok: false`` and exactly one ``error`` event naming ``field``."""
     ack = sio.emit(event, payload, callback=True)
     assert ack["ok"] is False, ack
-    errors = drain(sio).get("error", [])
+    errors = _drain(sio).get("error", [])
     assert errors == [ack["error"]]
     error = errors[0]
     assert error["event"] == event
@@ -117,26 +113,26 @@ def test_pages_and_api_need_a_login(app: Flask) -> None:
     assert client.get("/healthz").status_code == 200
 
 
-def test_wrong_password_is_refused(app: Flask) -> None:
-    response = app.test_client().post("/login", data={"name": USER, "password": "nope"})
+def test_wrong_password_is_refused(app: Flask, user: str) -> None:
+    response = app.test_client().post("/login", data={"name": user, "password": "nope"})
     assert response.status_code == 401
     assert b"wrong password" in response.data
 
 
-def test_socket_connection_without_login_is_refused(app: Flask) -> None:
+def test_socket_connection_without_login_is_refused(app: Flask, user: str) -> None:
     anonymous = socketio.test_client(app, flask_test_client=app.test_client())
     assert not anonymous.is_connected()
     wrong = app.test_client()
-    wrong.post("/login", data={"name": USER, "password": "nope"})
+    wrong.post("/login", data={"name": user, "password": "nope"})
     assert not socketio.test_client(app, flask_test_client=wrong).is_connected()
 
 
-def test_logged_in_client_gets_the_whole_state(app: Flask) -> None:
+def test_logged_in_client_gets_the_whole_state(app: Flask, login: Login) -> None:
     client = login(app)
     assert client.get("/").status_code == 200
     sio = socketio.test_client(app, flask_test_client=client)
     assert sio.is_connected()
-    [state] = drain(sio)["state"]
+    [state] = _drain(sio)["state"]
     assert len(state["trucks"]) == 46
     assert state["jobs"] == [] and state["alerts"] == []
     assert state["band"] == "daytime"
@@ -166,10 +162,12 @@ class _Stdin:
 
 
 # ---------------------------------------------------------------------------- intake
-def test_intake_answers_triage_quote_and_proposal_and_reaches_everyone(app: Flask) -> None:
+def test_intake_answers_triage_quote_and_proposal_and_reaches_everyone(
+    app: Flask, make_call: MakeCall, centre: tuple[float, float], connect: Connect
+) -> None:
     first, second = connect(app), connect(app)
     ack = first.emit(
-        "intake", call(CENTRE, "engine_failure", member=False, member_card=None), callback=True
+        "intake", make_call(centre, "engine_failure", member=False, member_card=None), callback=True
     )
     assert ack["ok"], ack
     job, proposal = ack["job"], ack["proposal"]
@@ -188,50 +186,71 @@ def test_intake_answers_triage_quote_and_proposal_and_reaches_everyone(app: Flas
     assert proposal["script_zh"] and proposal["script_en"]
     assert 1 < len(proposal["candidates"]) <= 6
     assert job["promise"]["status"] == proposal["status"]
-    [update] = drain(second)["job_updated"]
+    [update] = _drain(second)["job_updated"]
     assert update["id"] == "J00001" and update["version"] == 1
-    assert rt(app).store.event_count() == 1
+    assert _rt(app).store.event_count() == 1
 
 
-BAD_INTAKES: list[tuple[Any, str]] = [
+NOT_CALLS: list[tuple[Any, str]] = [
     ("not an object", "payload"),
     ({"vehicle": {"plate": "A"}, "member": True}, "caller"),
-    (call(caller={"name": "王先生"}), "caller.phone"),
-    (call(location="116.4,39.9"), "location"),
-    (call(location=[39.9087, 116.3975]), "location"),  # lat, lon swapped
-    (call(location=[120.0, 30.0]), "location"),  # Hangzhou: off the network
-    (call(fault_category="alien_abduction"), "fault_category"),
-    (call(member="yes"), "member"),
-    (call(member_card=None), "member_card"),  # a member must give the card number
-    (call(crs="bd09"), "crs"),
-    (call(insurer="acme"), "insurer"),
+]
+# Fields that spoil an otherwise valid call, and the field the error names.
+BAD_CALL_FIELDS: list[tuple[dict[str, Any], str]] = [
+    ({"caller": {"name": "王先生"}}, "caller.phone"),
+    ({"location": "116.4,39.9"}, "location"),
+    ({"location": [39.9087, 116.3975]}, "location"),  # lat, lon swapped
+    ({"location": [120.0, 30.0]}, "location"),  # Hangzhou: off the network
+    ({"fault_category": "alien_abduction"}, "fault_category"),
+    ({"member": "yes"}, "member"),
+    ({"member_card": None}, "member_card"),  # a member must give the card number
+    ({"crs": "bd09"}, "crs"),
+    ({"insurer": "acme"}, "insurer"),
 ]
 
 
-@pytest.mark.parametrize(("payload", "field"), BAD_INTAKES)
-def test_bad_intake_is_refused_and_nothing_changes(app: Flask, payload: Any, field: str) -> None:
-    sio = connect(app)
+@pytest.mark.parametrize(("payload", "field"), NOT_CALLS)
+def test_a_payload_that_is_not_a_call_is_refused_and_nothing_changes(
+    app: Flask, connect: Connect, payload: Any, field: str
+) -> None:
+    _bad_intake_is_refused_and_nothing_changes(app, connect(app), payload, field)
+
+
+@pytest.mark.parametrize(("fields", "field"), BAD_CALL_FIELDS)
+def test_bad_intake_is_refused_and_nothing_changes(
+    app: Flask, connect: Connect, make_call: MakeCall, fields: dict[str, Any], field: str
+) -> None:
+    _bad_intake_is_refused_and_nothing_changes(app, connect(app), make_call(**fields), field)
+
+
+def _bad_intake_is_refused_and_nothing_changes(
+    app: Flask, sio: SocketIOTestClient, payload: Any, field: str
+) -> None:
     before = _state(app)
     error = _refused(sio, "intake", payload, field)
     assert error["field"].startswith(field.split(".", maxsplit=1)[0])
     assert _state(app) == before
-    assert rt(app).store.event_count() == 0
+    assert _rt(app).store.event_count() == 0
 
 
-def test_intake_with_gcj02_location_lands_where_the_wgs84_one_does(app: Flask) -> None:
+def test_intake_with_gcj02_location_lands_where_the_wgs84_one_does(
+    app: Flask, make_call: MakeCall, centre: tuple[float, float], connect: Connect
+) -> None:
     sio = connect(app)
-    lon, lat = (float(v) for v in wgs84_to_gcj02(*CENTRE))
-    job_gcj = _intake(sio, location=[lon, lat], crs="gcj02")["job"]
-    job_wgs = _intake(sio)["job"]
+    lon, lat = (float(v) for v in wgs84_to_gcj02(*centre))
+    job_gcj = _intake(sio, make_call(centre, location=[lon, lat], crs="gcj02"))["job"]
+    job_wgs = _intake(sio, make_call(centre))["job"]
     assert job_gcj["location"] == pytest.approx(job_wgs["location"], abs=1e-6)
 
 
 # ---------------------------------------------------------------------------- commands
-def test_dispatch_puts_the_job_on_the_truck_and_draws_its_route(app: Flask) -> None:
+def test_dispatch_puts_the_job_on_the_truck_and_draws_its_route(
+    app: Flask, make_call: MakeCall, connect: Connect
+) -> None:
     sio, other = connect(app), connect(app)
-    job = _dispatched(sio)
+    job = _dispatched(sio, make_call())
     assert job["state"] == "assigned" and job["version"] == 2
-    received = drain(other)
+    received = _drain(other)
     assert [j["state"] for j in received["job_updated"]] == ["received", "assigned"]
     [truck] = received["truck_updated"]
     assert truck["id"] == job["truck_id"] and truck["queue"] == [job["id"]]
@@ -270,31 +289,35 @@ BAD_COMMANDS: list[tuple[str, Any, str | None]] = [
 
 @pytest.mark.parametrize(("event", "payload", "field"), BAD_COMMANDS)
 def test_bad_command_is_refused_and_nothing_changes(
-    app: Flask, event: str, payload: Any, field: str | None
+    app: Flask, event: str, payload: Any, field: str | None, make_call: MakeCall, connect: Connect
 ) -> None:
     sio = connect(app)
-    _intake(sio)  # J00001, received, version 1
-    drain(sio)
-    before, stored = _state(app), rt(app).store.event_count()
+    _intake(sio, make_call())  # J00001, received, version 1
+    _drain(sio)
+    before, stored = _state(app), _rt(app).store.event_count()
     _refused(sio, event, payload, field)
     assert _state(app) == before
-    assert rt(app).store.event_count() == stored
+    assert _rt(app).store.event_count() == stored
 
 
-def test_dispatch_to_a_truck_of_the_wrong_kind_says_why(app: Flask) -> None:
+def test_dispatch_to_a_truck_of_the_wrong_kind_says_why(
+    app: Flask, make_call: MakeCall, connect: Connect
+) -> None:
     sio = connect(app)
-    job = _intake(sio, fault="gearbox_failure")["job"]
-    service = next(t.id for t in rt(app).center.board.trucks.values() if t.kind == "service")
+    job = _intake(sio, make_call(fault="gearbox_failure"))["job"]
+    service = next(t.id for t in _rt(app).center.board.trucks.values() if t.kind == "service")
     error = _refused(sio, "dispatch", {"job_id": job["id"], "truck_id": service}, "truck_id")
     assert "service truck" in error["message"] and "flatbed" in error["message"]
 
 
-def test_drag_to_another_truck_reaches_every_dispatcher(app: Flask, clock: ManualClock) -> None:
+def test_drag_to_another_truck_reaches_every_dispatcher(
+    app: Flask, clock: ManualClock, make_call: MakeCall, connect: Connect
+) -> None:
     sio, other = connect(app), connect(app)
-    job = _dispatched(sio)
+    job = _dispatched(sio, make_call())
     old_truck = job["truck_id"]
     new_truck = _other_truck(app, job, "service")
-    drain(other)
+    _drain(other)
     clock.advance(30)
     ack = sio.emit(
         "reassign",
@@ -303,7 +326,7 @@ def test_drag_to_another_truck_reaches_every_dispatcher(app: Flask, clock: Manua
     )
     assert ack["ok"], ack
     assert ack["job"]["truck_id"] == new_truck and ack["job"]["version"] == job["version"] + 1
-    seen = drain(other)
+    seen = _drain(other)
     assert seen["job_updated"][-1]["truck_id"] == new_truck
     trucks = {t["id"]: t for t in seen["truck_updated"]}
     assert trucks[old_truck]["queue"] == [] and trucks[old_truck]["route"] is None
@@ -311,12 +334,12 @@ def test_drag_to_another_truck_reaches_every_dispatcher(app: Flask, clock: Manua
 
 
 def test_two_dispatchers_drag_the_same_job_the_second_is_told(
-    app: Flask, clock: ManualClock
+    app: Flask, clock: ManualClock, make_call: MakeCall, user: str, connect: Connect
 ) -> None:
     first, second = connect(app), connect(app)
-    job = _dispatched(first)
+    job = _dispatched(first, make_call())
     seen_version = job["version"]
-    drain(second)
+    _drain(second)
     to_first = _other_truck(app, job, "service")
     to_second = _other_truck(app, {"truck_id": to_first}, "flatbed")
     clock.advance(10)
@@ -333,13 +356,15 @@ def test_two_dispatchers_drag_the_same_job_the_second_is_told(
         "version",
     )
     assert f"is at version {seen_version + 1}" in error["message"]
-    assert f"reassign by {USER}" in error["message"]
-    assert rt(app).center.board.jobs[job["id"]].truck_id == to_first
+    assert f"reassign by {user}" in error["message"]
+    assert _rt(app).center.board.jobs[job["id"]].truck_id == to_first
 
 
-def test_invalid_drag_is_refused_with_its_reason(app: Flask) -> None:
+def test_invalid_drag_is_refused_with_its_reason(
+    app: Flask, make_call: MakeCall, connect: Connect
+) -> None:
     sio = connect(app)
-    job = _dispatched(sio, fault="engine_failure")  # on a flatbed
+    job = _dispatched(sio, make_call(fault="engine_failure"))  # on a flatbed
     service = _other_truck(app, job, "service")
     error = _refused(
         sio,
@@ -357,9 +382,11 @@ def test_invalid_drag_is_refused_with_its_reason(app: Flask) -> None:
     assert "already on this truck" in same["message"]
 
 
-def test_advance_through_the_states_and_refuse_a_skip(app: Flask, clock: ManualClock) -> None:
+def test_advance_through_the_states_and_refuse_a_skip(
+    app: Flask, clock: ManualClock, make_call: MakeCall, connect: Connect
+) -> None:
     sio = connect(app)
-    job = _dispatched(sio)
+    job = _dispatched(sio, make_call())
     for state in ("en_route", "on_scene", "fixed", "closed"):
         clock.advance(60)
         ack = sio.emit(
@@ -371,9 +398,9 @@ def test_advance_through_the_states_and_refuse_a_skip(app: Flask, clock: ManualC
         job = ack["job"]
         assert job["state"] == state
         if state == "en_route":
-            truck = rt(app).center.truck_json(job["truck_id"])
+            truck = _rt(app).center.truck_json(job["truck_id"])
             assert truck["state"] == "en_route" and truck["route"]["moving"] is True
-    assert rt(app).center.active_job_ids() == []
+    assert _rt(app).center.active_job_ids() == []
     assert [h["state"] for h in job["history"]] == [
         "assigned",
         "en_route",
@@ -391,11 +418,13 @@ def test_advance_through_the_states_and_refuse_a_skip(app: Flask, clock: ManualC
     assert "version" in stale["message"]
 
 
-def test_convert_to_tow_on_a_service_truck_needs_a_flatbed(app: Flask, clock: ManualClock) -> None:
+def test_convert_to_tow_on_a_service_truck_needs_a_flatbed(
+    app: Flask, clock: ManualClock, make_call: MakeCall, connect: Connect
+) -> None:
     sio = connect(app)
-    job = _dispatched(sio, fault="flat_tyre")
+    job = _dispatched(sio, make_call(fault="flat_tyre"))
     truck_id = job["truck_id"]
-    assert rt(app).center.board.trucks[truck_id].kind == "service"
+    assert _rt(app).center.board.trucks[truck_id].kind == "service"
     for state in ("en_route", "on_scene"):
         clock.advance(120)
         job = sio.emit(
@@ -411,68 +440,72 @@ def test_convert_to_tow_on_a_service_truck_needs_a_flatbed(app: Flask, clock: Ma
     assert job["state"] == "received" and job["required_kind"] == "flatbed"
     assert job["tow_destination_name"] and job["tow_km"] > 0
     assert any(item["code"].startswith("tow") for item in job["quote"]["items"])
-    assert rt(app).center.board.trucks[truck_id].queue == []
+    assert _rt(app).center.board.trucks[truck_id].queue == []
     proposal = sio.emit("propose", {"job_id": job["id"]}, callback=True)["proposal"]
     assert proposal["best"]["kind"] == "flatbed"
 
 
-def test_truck_duty(app: Flask) -> None:
+def test_truck_duty(app: Flask, make_call: MakeCall, connect: Connect) -> None:
     sio, other = connect(app), connect(app)
     ack = sio.emit("truck_duty", {"truck_id": "T01", "on_duty": False}, callback=True)
     assert ack["ok"] and ack["truck"]["state"] == "off_duty"
-    assert drain(other)["truck_updated"][0]["state"] == "off_duty"
-    job = _dispatched(sio)
+    assert _drain(other)["truck_updated"][0]["state"] == "off_duty"
+    job = _dispatched(sio, make_call())
     busy = job["truck_id"]
     error = _refused(sio, "truck_duty", {"truck_id": busy, "on_duty": False}, "on_duty")
     assert "still has work" in error["message"]
     assert sio.emit("truck_duty", {"truck_id": "T01", "on_duty": True}, callback=True)["ok"]
 
 
-def test_sync_sends_the_whole_state(app: Flask) -> None:
+def test_sync_sends_the_whole_state(app: Flask, make_call: MakeCall, connect: Connect) -> None:
     sio = connect(app)
-    _dispatched(sio)
-    drain(sio)
+    _dispatched(sio, make_call())
+    _drain(sio)
     ack = sio.emit("sync", callback=True)
     assert ack["ok"]
-    [state] = drain(sio)["state"]
+    [state] = _drain(sio)["state"]
     assert [j["id"] for j in state["jobs"]] == ["J00001"]
 
 
-def test_a_far_call_raises_a_promise_alert_with_reason_and_sentence(app: Flask) -> None:
+def test_a_far_call_raises_a_promise_alert_with_reason_and_sentence(
+    app: Flask, make_call: MakeCall, connect: Connect
+) -> None:
     sio, other = connect(app), connect(app)
-    ack = _intake(sio, where=FAR_NORTH_WEST, fault="engine_failure")
+    ack = _intake(sio, make_call(FAR_NORTH_WEST, "engine_failure"))
     assert ack["proposal"]["status"] in ("at_risk", "late")
-    [alert] = drain(other)["promise_alert"]
+    [alert] = _drain(other)["promise_alert"]
     assert alert["job_id"] == ack["job"]["id"]
     assert alert["status"] == ack["proposal"]["status"]
     assert alert["reason"] in ("distance", "congestion", "all_suitable_busy")
     assert alert["script_zh"] and alert["script_en"] and alert["caller"]["phone"]
-    state = rt(app).center.snapshot()
+    state = _rt(app).center.snapshot()
     assert [a["job_id"] for a in state["alerts"]] == [ack["job"]["id"]]
 
 
-def test_an_assigned_job_turns_late_as_time_passes(app: Flask, clock: ManualClock) -> None:
+def test_an_assigned_job_turns_late_as_time_passes(
+    app: Flask, clock: ManualClock, make_call: MakeCall, connect: Connect
+) -> None:
     sio, other = connect(app), connect(app)
-    job = _dispatched(sio)
-    drain(other)
+    job = _dispatched(sio, make_call())
+    _drain(other)
     clock.advance(39 * 60)  # the crew never left
-    rt(app).center.watch_promises()
-    [alert] = drain(other)["promise_alert"]
+    _rt(app).center.watch_promises()
+    [alert] = _drain(other)["promise_alert"]
     assert alert["job_id"] == job["id"] and alert["status"] == "at_risk"
     clock.advance(2 * 60)
-    rt(app).center.watch_promises()
-    [late] = drain(other)["promise_alert"]
+    _rt(app).center.watch_promises()
+    [late] = _drain(other)["promise_alert"]
     assert late["status"] == "late"
 
 
 # ---------------------------------------------------------------------------- store
 def test_restart_rebuilds_the_state_from_the_store(
-    make_app: Callable[..., Flask], clock: ManualClock
+    make_app: Callable[..., Flask], clock: ManualClock, make_call: MakeCall, connect: Connect
 ) -> None:
     app = make_app()
     sio = connect(app)
-    moved = _dispatched(sio)
-    towed = _dispatched(sio, where=(116.45, 39.93), fault="engine_failure")
+    moved = _dispatched(sio, make_call())
+    towed = _dispatched(sio, make_call((116.45, 39.93), "engine_failure"))
     clock.advance(60)
     sio.emit(
         "reassign",
@@ -491,13 +524,13 @@ def test_restart_rebuilds_the_state_from_the_store(
             callback=True,
         )["job"]
     sio.emit("truck_duty", {"truck_id": "T46", "on_duty": False}, callback=True)
-    rt(app).center.move_trucks({"T46": (116.30, 40.0)})
+    _rt(app).center.move_trucks({"T46": (116.30, 40.0)})
     before = _state(app)
-    rt(app).close()
+    _rt(app).close()
 
     again = make_app()
-    report = rt(again).center.replay_report
-    assert report["events"] == rt(again).store.event_count() and report["skipped"] == []
+    report = _rt(again).center.replay_report
+    assert report["events"] == _rt(again).store.event_count() and report["skipped"] == []
     after = _state(again)
     # Everything recorded comes back: states, trucks, queues, versions, history, quotes,
     # routes, positions. Promises are predictions, made again at the restart time.
@@ -506,7 +539,7 @@ def test_restart_rebuilds_the_state_from_the_store(
     assert after["jobs"] == before["jobs"]
     assert after["trucks"] == before["trucks"]
     sio2 = connect(again)
-    ack = sio2.emit("intake", call(), callback=True)
+    ack = sio2.emit("intake", make_call(), callback=True)
     assert ack["job"]["id"] == "J00003"  # numbering goes on
 
 
@@ -520,21 +553,23 @@ def test_events_are_append_only(tmp_path) -> None:
     assert [e.kind for e in store.events()] == ["intake"]
 
 
-def test_a_failing_store_refuses_the_command_and_keeps_the_state(app: Flask, monkeypatch) -> None:
+def test_a_failing_store_refuses_the_command_and_keeps_the_state(
+    app: Flask, monkeypatch, make_call: MakeCall, connect: Connect
+) -> None:
     sio = connect(app)
     before = _state(app)
 
     def broken(*args: Any, **kwargs: Any) -> int:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(rt(app).store, "append", broken)
-    error = _refused(sio, "intake", call(), "store")
+    monkeypatch.setattr(_rt(app).store, "append", broken)
+    error = _refused(sio, "intake", make_call(), "store")
     assert "not stored" in error["message"]
     assert _state(app) == before
 
 
 # ---------------------------------------------------------------------------- http
-def test_layers_and_vendor_assets(app: Flask) -> None:
+def test_layers_and_vendor_assets(app: Flask, login: Login) -> None:
     client = login(app)
     roads = client.get("/api/roads.geojson")
     assert roads.status_code == 200 and roads.mimetype == "application/geo+json"
@@ -549,46 +584,47 @@ def test_layers_and_vendor_assets(app: Flask) -> None:
     names = {f["properties"]["name:en"] for f in rings["features"]}
     assert {"5th Ring Road", "6th Ring Road"} <= names
     assert len(client.get("/api/shops.geojson").json["features"]) > 3
-    assert client.get("/vendor/leaflet/leaflet.js").status_code == 200
-    assert client.get("/vendor/socket.io/socket.io.min.js").status_code == 200
+    for asset in ("/vendor/leaflet/leaflet.js", "/vendor/socket.io/socket.io.min.js"):
+        with client.get(asset) as response:  # a file response: close the file
+            assert response.status_code == 200
     assert client.get("/vendor/leaflet/../../package.json").status_code == 404
     assert client.get("/vendor/jquery/jquery.js").status_code == 404
     page = client.get("/").data.decode()
     assert "/vendor/leaflet/leaflet.js" in page and "cdn" not in page.lower()
 
 
-def test_first_start_creates_the_dispatcher_login(tmp_path) -> None:
+def test_first_start_creates_the_dispatcher_login(tmp_path, password: str) -> None:
     store = EventStore(tmp_path / "db.sqlite")
-    password = ensure_first_user(store, folder=tmp_path)
-    assert password and store.check_user("dispatcher", password)
+    first = ensure_first_user(store, folder=tmp_path)
+    assert first and store.check_user("dispatcher", first)
     text = (tmp_path / FIRST_LOGIN_FILE).read_text()
-    assert password in text
+    assert first in text
     assert (tmp_path / FIRST_LOGIN_FILE).stat().st_mode & 0o077 == 0
     assert ensure_first_user(store, folder=tmp_path) is None  # only once
-    assert PASSWORD not in text
+    assert password not in text
 
 
 # ---------------------------------------------------------------------------- re-plan
 def test_replan_plans_all_open_calls_and_every_dispatcher_sees_it(
-    make_app: Callable[..., Flask], clock: ManualClock
+    make_app: Callable[..., Flask], clock: ManualClock, make_call: MakeCall, connect: Connect
 ) -> None:
     app = make_app()
     sio, other = connect(app), connect(app)
     waiting = [
-        _intake(sio, where=where)["job"]["id"] for where in ((116.45, 39.93), (116.33, 39.98))
+        _intake(sio, make_call(where))["job"]["id"] for where in ((116.45, 39.93), (116.33, 39.98))
     ]
-    tow = _intake(sio, where=(116.40, 39.88), fault="engine_failure")["job"]["id"]
-    drain(other)
+    tow = _intake(sio, make_call((116.40, 39.88), "engine_failure"))["job"]["id"]
+    _drain(other)
     ack = sio.emit("replan", {"time_limit_s": 1.0}, callback=True)
     assert ack["ok"], ack
     assert ack["unassigned"] == [] and sorted(ack["moved"]) == sorted([*waiting, tow])
-    board = rt(app).center.board
+    board = _rt(app).center.board
     assert all(board.jobs[j].state == JobState.ASSIGNED for j in [*waiting, tow])
     assert board.trucks[board.jobs[tow].truck_id].kind == "flatbed"
-    updated = {j["id"] for j in drain(other)["job_updated"]}
+    updated = {j["id"] for j in _drain(other)["job_updated"]}
     assert set(ack["moved"]) <= updated
     before = _state(app)
-    rt(app).close()
+    _rt(app).close()
 
     again = make_app()  # the stored plan is replayed, not solved again
     after = _state(again)

@@ -124,15 +124,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     geo: Geo = app.config["RESCUE_GEO"] or load_geo()
     rules = load_business_rules()
     clock: Clock = app.config["RESCUE_CLOCK"] or SimClock(
-        speed=float(app.config["SIM_SPEED"]), not_before=store.last_at_s())
+        speed=float(app.config["SIM_SPEED"]), not_before=store.last_at_s()
+    )
     shops = Shops.load(geo)
     fleet = app.config["RESCUE_FLEET"]
-    center = DispatchCenter.open(store=store, geo=geo, rules=rules, clock=clock, shops=shops,
-                                 fleet_path=Path(fleet) if fleet else None)
+    center = DispatchCenter.open(
+        store=store,
+        geo=geo,
+        rules=rules,
+        clock=clock,
+        shops=shops,
+        fleet_path=Path(fleet) if fleet else None,
+    )
     sim = None
     if app.config["SIM"]:
-        sim = Simulation(center, SimConfig(
-            calls_per_hour=float(app.config["SIM_CALLS_PER_HOUR"]), seed=app.config["SIM_SEED"]))
+        sim = Simulation(
+            center,
+            SimConfig(
+                calls_per_hour=float(app.config["SIM_CALLS_PER_HOUR"]), seed=app.config["SIM_SEED"]
+            ),
+        )
     layers = {
         "roads": Layer(lambda: roads_geojson(geo.network)),
         "rings": Layer(lambda: rings_geojson(load_rules())),
@@ -206,8 +217,10 @@ def index() -> Any:
         "speed": rt.center.clock.speed,
         "promise_min": rules.promise_s / 60.0,
         "faults": [{"id": f, "kind": k} for f, k in rules.fault_kinds.items()],
-        "insurers": [{"id": i.key, "name_zh": i.name_zh, "name_en": i.name_en, "phone": i.phone}
-                     for i in rules.insurers.values()],
+        "insurers": [
+            {"id": i.key, "name_zh": i.name_zh, "name_en": i.name_en, "phone": i.phone}
+            for i in rules.insurers.values()
+        ],
         "job_states": [s.value for s in JobState],
         "attribution": "© OpenStreetMap contributors",
     }
@@ -259,8 +272,13 @@ def vendor(lib: str, filename: str) -> Any:
 class _Payload:
     """Shape checks for event payloads: required/optional fields of given JSON types."""
 
-    TYPES: ClassVar[dict[type, str]] = {str: "text", int: "an integer", bool: "true or false",
-                              list: "a list", dict: "an object"}
+    TYPES: ClassVar[dict[type, str]] = {
+        str: "text",
+        int: "an integer",
+        bool: "true or false",
+        list: "a list",
+        dict: "an object",
+    }
 
     def __init__(self, data: Any) -> None:
         if not isinstance(data, dict):
@@ -348,32 +366,40 @@ def on_propose(data: Any, user: str) -> dict[str, Any]:
 def on_dispatch(data: Any, user: str) -> dict[str, Any]:
     p = _Payload(data)
     return runtime().center.dispatch(
-        p.get("job_id", str), p.get("truck_id", str),
-        version=p.get("version", int, required=False), user=user)
+        p.get("job_id", str),
+        p.get("truck_id", str),
+        version=p.get("version", int, required=False),
+        user=user,
+    )
 
 
 @_event("reassign")
 def on_reassign(data: Any, user: str) -> dict[str, Any]:
     p = _Payload(data)
     return runtime().center.reassign(
-        p.get("job_id", str), p.get("truck_id", str), version=p.get("version", int), user=user)
+        p.get("job_id", str), p.get("truck_id", str), version=p.get("version", int), user=user
+    )
 
 
 @_event("advance")
 def on_advance(data: Any, user: str) -> dict[str, Any]:
     p = _Payload(data)
     return runtime().center.advance(
-        p.get("job_id", str), p.get("state", str), version=p.get("version", int), user=user)
+        p.get("job_id", str), p.get("state", str), version=p.get("version", int), user=user
+    )
 
 
 @_event("convert_to_tow")
 def on_convert_to_tow(data: Any, user: str) -> dict[str, Any]:
     p = _Payload(data)
     return runtime().center.convert_to_tow(
-        p.get("job_id", str), destination=p.get("destination", list, required=False),
+        p.get("job_id", str),
+        destination=p.get("destination", list, required=False),
         destination_name=p.get("destination_name", str, required=False, default=""),
         crs=p.get("crs", str, required=False, default="wgs84"),
-        version=p.get("version", int, required=False), user=user)
+        version=p.get("version", int, required=False),
+        user=user,
+    )
 
 
 @_event("replan")
@@ -390,19 +416,31 @@ def on_truck_duty(data: Any, user: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- serving
 def serve(
-    *, host: str = "127.0.0.1", port: int = 8000, db: Path | None = None, sim: bool = False,
-    speed: float = 1.0, fleet: Path | None = None, seed: int | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    db: Path | None = None,
+    sim: bool = False,
+    speed: float = 1.0,
+    fleet: Path | None = None,
+    seed: int | None = None,
     calls_per_hour: float | None = None,
 ) -> None:
     """Run the server until interrupted (Werkzeug's threaded server, WebSocket transport)."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # SIGTERM ends the server like Ctrl-C, so the positions are flushed and the store closed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     db_path = Path(db) if db else DEFAULT_DB_PATH
-    config: dict[str, Any] = {"RESCUE_DB": str(db_path), "SIM": sim, "SIM_SPEED": speed,
-                              "RESCUE_FLEET": str(fleet) if fleet else None, "SIM_SEED": seed}
+    config: dict[str, Any] = {
+        "RESCUE_DB": str(db_path),
+        "SIM": sim,
+        "SIM_SPEED": speed,
+        "RESCUE_FLEET": str(fleet) if fleet else None,
+        "SIM_SEED": seed,
+    }
     if calls_per_hour is not None:
         config["SIM_CALLS_PER_HOUR"] = calls_per_hour
     app = create_app(config)
@@ -410,18 +448,31 @@ def serve(
     password = auth.ensure_first_user(rt.store, folder=db_path.parent)
     first_file = db_path.parent / auth.FIRST_LOGIN_FILE
     if password:
-        print(f"First start: log in as user '{auth.FIRST_USER}' with password {password}\n"
-              f"(also written to {first_file}; add users with `rescue user add NAME`)", flush=True)
+        print(
+            f"First start: log in as user '{auth.FIRST_USER}' with password {password}\n"
+            f"(also written to {first_file}; add users with `rescue user add NAME`)",
+            flush=True,
+        )
     elif first_file.exists():
         print(f"Log in as a dispatcher (the first login is in {first_file})", flush=True)
     report = rt.center.replay_report
-    print(f"State rebuilt from {report['events']} stored events"
-          + (f" ({len(report['skipped'])} skipped)" if report["skipped"] else "")
-          + (f"; simulation at {speed:g}x" if sim else ""), flush=True)
+    print(
+        f"State rebuilt from {report['events']} stored events"
+        + (f" ({len(report['skipped'])} skipped)" if report["skipped"] else "")
+        + (f"; simulation at {speed:g}x" if sim else ""),
+        flush=True,
+    )
     print(f"Live dispatch map: http://{host}:{port}/", flush=True)
     start_live(app)
     try:
-        socketio.run(app, host=host, port=port, debug=False, use_reloader=False,
-                     log_output=False, allow_unsafe_werkzeug=True)
+        socketio.run(
+            app,
+            host=host,
+            port=port,
+            debug=False,
+            use_reloader=False,
+            log_output=False,
+            allow_unsafe_werkzeug=True,
+        )
     finally:
         rt.close()

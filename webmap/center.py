@@ -243,8 +243,12 @@ class DispatchCenter:
         with self.lock:
             job = self.board.job(job_id)
             if job.state != JobState.RECEIVED:
-                raise InputError("job_id", job_id, f"is {job.state.value}: only a received job "
-                                 "gets a proposal (drag it to move it)")
+                raise InputError(
+                    "job_id",
+                    job_id,
+                    f"is {job.state.value}: only a received job "
+                    "gets a proposal (drag it to move it)",
+                )
             now_s = self._now()
             return proposal_json(self.board.propose(job_id, now_s=now_s), now_s=now_s)
 
@@ -268,37 +272,72 @@ class DispatchCenter:
         self, job_id: Any, truck_id: Any, *, user: str, version: Any = None
     ) -> dict[str, Any]:
         """Confirm a received job on a truck."""
-        return self._job_command("dispatch", job_id, version, required=False, user=user,
-                                 payload={"job_id": job_id, "truck_id": truck_id})
+        return self._job_command(
+            "dispatch",
+            job_id,
+            version,
+            required=False,
+            user=user,
+            payload={"job_id": job_id, "truck_id": truck_id},
+        )
 
     def reassign(self, job_id: Any, truck_id: Any, *, user: str, version: Any) -> dict[str, Any]:
         """A dispatcher's drag: move a job not yet on scene to another truck."""
-        return self._job_command("reassign", job_id, version, required=True, user=user,
-                                 payload={"job_id": job_id, "truck_id": truck_id})
+        return self._job_command(
+            "reassign",
+            job_id,
+            version,
+            required=True,
+            user=user,
+            payload={"job_id": job_id, "truck_id": truck_id},
+        )
 
     def advance(self, job_id: Any, state: Any, *, user: str, version: Any) -> dict[str, Any]:
         """Move a job on through the state machine of SERVICE_RULES §7."""
-        return self._job_command("advance", job_id, version, required=True, user=user,
-                                 payload={"job_id": job_id, "state": state})
+        return self._job_command(
+            "advance",
+            job_id,
+            version,
+            required=True,
+            user=user,
+            payload={"job_id": job_id, "state": state},
+        )
 
     def convert_to_tow(
-        self, job_id: Any, *, user: str, destination: Any = None, destination_name: Any = "",
-        crs: Any = "wgs84", version: Any = None,
+        self,
+        job_id: Any,
+        *,
+        user: str,
+        destination: Any = None,
+        destination_name: Any = "",
+        crs: Any = "wgs84",
+        version: Any = None,
     ) -> dict[str, Any]:
         """On scene the car can't be fixed: tow it (destination optional: nearest shop)."""
         if not isinstance(destination_name, str):
             raise InputError("destination_name", destination_name, "must be text")
         if destination is not None:
             crs = check_crs(crs)
-            if (not isinstance(destination, list | tuple) or len(destination) != 2
-                    or not all(isinstance(v, int | float) and not isinstance(v, bool)
-                               for v in destination)):
+            if (
+                not isinstance(destination, list | tuple)
+                or len(destination) != 2
+                or not all(
+                    isinstance(v, int | float) and not isinstance(v, bool) for v in destination
+                )
+            ):
                 raise InputError("destination", destination, "expected [lon, lat]")
             destination = list(to_wgs84(float(destination[0]), float(destination[1]), crs))
         return self._job_command(
-            "convert_to_tow", job_id, version, required=False, user=user,
-            payload={"job_id": job_id, "destination": destination,
-                     "destination_name": destination_name},
+            "convert_to_tow",
+            job_id,
+            version,
+            required=False,
+            user=user,
+            payload={
+                "job_id": job_id,
+                "destination": destination,
+                "destination_name": destination_name,
+            },
         )
 
     def replan(self, *, user: str, time_limit_s: Any = REPLAN_TIME_LIMIT_S) -> dict[str, Any]:
@@ -308,11 +347,16 @@ class DispatchCenter:
         The solver runs under the lock, so nothing changes while it plans; what is stored
         and replayed is the resulting queue of every truck, not the solver run.
         """
-        if isinstance(time_limit_s, bool) or not isinstance(time_limit_s, int | float) or not (
-            0 < time_limit_s <= MAX_REPLAN_TIME_LIMIT_S
+        if (
+            isinstance(time_limit_s, bool)
+            or not isinstance(time_limit_s, int | float)
+            or not (0 < time_limit_s <= MAX_REPLAN_TIME_LIMIT_S)
         ):
-            raise InputError("time_limit_s", time_limit_s,
-                             f"must be a number of seconds in (0, {MAX_REPLAN_TIME_LIMIT_S:g}]")
+            raise InputError(
+                "time_limit_s",
+                time_limit_s,
+                f"must be a number of seconds in (0, {MAX_REPLAN_TIME_LIMIT_S:g}]",
+            )
         with self.lock:
             now_s = self._now()
             before = {job_id: job.truck_id for job_id, job in self.board.jobs.items()}
@@ -338,14 +382,21 @@ class DispatchCenter:
             raise InputError("on_duty", on_duty, "must be true or false")
         with self.lock:
             self.board.truck(truck_id)
-            messages = self._commit("truck_duty", {"truck_id": truck_id, "on_duty": on_duty},
-                                    user=user)
+            messages = self._commit(
+                "truck_duty", {"truck_id": truck_id, "on_duty": on_duty}, user=user
+            )
             answer = {"truck": truck_view(self, truck_id)}
         self._send(messages)
         return answer
 
     def _job_command(
-        self, kind: str, job_id: Any, version: Any, *, required: bool, user: str,
+        self,
+        kind: str,
+        job_id: Any,
+        version: Any,
+        *,
+        required: bool,
+        user: str,
         payload: dict[str, Any],
     ) -> dict[str, Any]:
         with self.lock:
@@ -367,7 +418,8 @@ class DispatchCenter:
         if version != current:
             who, what = self._last_change[job_id]
             raise InputError(
-                "version", version,
+                "version",
+                version,
                 f"job {job_id} is at version {current}: it was changed ({what} by {who}) "
                 "since you saw it; look again and retry",
             )
@@ -417,7 +469,8 @@ class DispatchCenter:
         elif kind == "convert_to_tow":
             destination = payload.get("destination")
             board.convert_to_tow(
-                job.id, now_s=now_s,
+                job.id,
+                now_s=now_s,
                 destination=None if destination is None else tuple(destination),
                 destination_name=payload.get("destination_name") or "",
             )
@@ -497,8 +550,19 @@ class DispatchCenter:
             now_s = self._now()
         rejected = [{"field": e.field, "value": jsonable(e.value), "error": str(e)} for e in errors]
         if batch:
-            self._send([("truck_positions", {"now_s": now_s, "received_at": received_at,
-                                             "sent_at": time.time(), "trucks": batch})])
+            self._send(
+                [
+                    (
+                        "truck_positions",
+                        {
+                            "now_s": now_s,
+                            "received_at": received_at,
+                            "sent_at": time.time(),
+                            "trucks": batch,
+                        },
+                    )
+                ]
+            )
         return {"moved": len(batch), "rejected": rejected}
 
     def flush_positions(self) -> int:
@@ -508,4 +572,3 @@ class DispatchCenter:
             now_s = self._now()
         self.store.save_positions(moved, at_s=now_s)
         return len(moved)
-

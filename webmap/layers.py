@@ -26,8 +26,16 @@ from geo.network import RoadNetwork
 from optimizer.dispatch.shops import Shops
 
 MAIN_ROADS = (
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-    "secondary", "secondary_link", "tertiary", "tertiary_link",
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
 )
 ATTRIBUTION = "© OpenStreetMap contributors"
 
@@ -46,14 +54,18 @@ def roads_geojson(
         coords = np.column_stack((network.geom_lon[start:end], network.geom_lat[start:end]))
         simple = shapely.simplify(shapely.linestrings(coords), tolerance_deg)
         lines.setdefault(network.edge_highway(int(edge)), []).append(
-            np.round(shapely.get_coordinates(simple), digits).tolist())
+            np.round(shapely.get_coordinates(simple), digits).tolist()
+        )
     order = {name: i for i, name in enumerate(MAIN_ROADS)}
     return {
         "type": "FeatureCollection",
         "attribution": ATTRIBUTION,
         "features": [
-            {"type": "Feature", "properties": {"highway": name, "edges": len(parts)},
-             "geometry": {"type": "MultiLineString", "coordinates": parts}}
+            {
+                "type": "Feature",
+                "properties": {"highway": name, "edges": len(parts)},
+                "geometry": {"type": "MultiLineString", "coordinates": parts},
+            }
             for name, parts in sorted(lines.items(), key=lambda kv: -order[kv[0]])
         ],
     }
@@ -70,9 +82,11 @@ def shops_geojson(shops: Shops) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature",
-             "properties": {"id": s.id, "name": s.name, "name_en": s.name_en},
-             "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]}}
+            {
+                "type": "Feature",
+                "properties": {"id": s.id, "name": s.name, "name_en": s.name_en},
+                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+            }
             for s in shops.shops
         ],
     }

@@ -53,58 +53,71 @@ def job_json(
     intake, placement = job.intake, job.placement
     arrived = arrived_at_s(job)
     insurer = rules.insurers.get(intake.insurer or "")
-    return jsonable({
-        "id": job.id,
-        "version": version,
-        "state": job.state.value,
-        "allowed_next": sorted(s.value for s in ALLOWED_TRANSITIONS[job.state]),
-        "truck_id": job.truck_id,
-        "pinned": bool(getattr(job, "pinned", False)),
-        "required_kind": job.required_kind,
-        "created_at_s": job.created_at_s,
-        "deadline_s": job.deadline_s,
-        "arrived_at_s": arrived,
-        "promise_kept": None if arrived is None else arrived <= job.deadline_s,
-        "location": _lonlat((placement.snap.lon, placement.snap.lat)) if placement else None,
-        "reported_location": _lonlat(intake.location),
-        "placement": placement.to_json() if placement else None,
-        "caller": {"name": intake.caller.name, "phone": intake.caller.phone,
-                   "gender": intake.caller.gender},
-        "vehicle": {"plate": intake.vehicle.plate, "model": intake.vehicle.model,
-                    "colour": intake.vehicle.colour},
-        "member": intake.member,
-        "member_card": intake.member_card,
-        "customer_details": intake.customer_details,
-        "landmarks": intake.landmarks,
-        "on_highway_reported": intake.on_highway_reported,
-        "fault_symptoms": intake.fault_symptoms,
-        "fault_category": intake.fault_category,
-        "customer_need": intake.customer_need,
-        "accident": intake.accident,
-        "insurer": intake.insurer,
-        "insurer_line": None if insurer is None else {
-            "name_zh": insurer.name_zh, "name_en": insurer.name_en, "phone": insurer.phone},
-        "tow_destination": _lonlat(job.tow_destination),
-        "tow_destination_name": job.tow_destination_name,
-        "tow_km": None if job.tow_m is None else round(job.tow_m / 1000.0, 2),
-        "quote": job.quote.to_json() if job.quote else None,
-        "history": [{"at_s": h.at_s, "state": h.state.value, "note": h.note} for h in job.history],
-        "promise": promise,
-    })
+    return jsonable(
+        {
+            "id": job.id,
+            "version": version,
+            "state": job.state.value,
+            "allowed_next": sorted(s.value for s in ALLOWED_TRANSITIONS[job.state]),
+            "truck_id": job.truck_id,
+            "pinned": bool(getattr(job, "pinned", False)),
+            "required_kind": job.required_kind,
+            "created_at_s": job.created_at_s,
+            "deadline_s": job.deadline_s,
+            "arrived_at_s": arrived,
+            "promise_kept": None if arrived is None else arrived <= job.deadline_s,
+            "location": _lonlat((placement.snap.lon, placement.snap.lat)) if placement else None,
+            "reported_location": _lonlat(intake.location),
+            "placement": placement.to_json() if placement else None,
+            "caller": {
+                "name": intake.caller.name,
+                "phone": intake.caller.phone,
+                "gender": intake.caller.gender,
+            },
+            "vehicle": {
+                "plate": intake.vehicle.plate,
+                "model": intake.vehicle.model,
+                "colour": intake.vehicle.colour,
+            },
+            "member": intake.member,
+            "member_card": intake.member_card,
+            "customer_details": intake.customer_details,
+            "landmarks": intake.landmarks,
+            "on_highway_reported": intake.on_highway_reported,
+            "fault_symptoms": intake.fault_symptoms,
+            "fault_category": intake.fault_category,
+            "customer_need": intake.customer_need,
+            "accident": intake.accident,
+            "insurer": intake.insurer,
+            "insurer_line": None
+            if insurer is None
+            else {"name_zh": insurer.name_zh, "name_en": insurer.name_en, "phone": insurer.phone},
+            "tow_destination": _lonlat(job.tow_destination),
+            "tow_destination_name": job.tow_destination_name,
+            "tow_km": None if job.tow_m is None else round(job.tow_m / 1000.0, 2),
+            "quote": job.quote.to_json() if job.quote else None,
+            "history": [
+                {"at_s": h.at_s, "state": h.state.value, "note": h.note} for h in job.history
+            ],
+            "promise": promise,
+        }
+    )
 
 
 def truck_json(truck: Truck, *, route: Mapping[str, Any] | None) -> dict[str, Any]:
-    return jsonable({
-        "id": truck.id,
-        "kind": truck.kind,
-        "plate": truck.plate,
-        "crew": truck.crew,
-        "state": truck.state.value,
-        "queue": truck.queue,
-        "position": _lonlat(truck.position),
-        "home_base": _lonlat(truck.home_base),
-        "route": route,
-    })
+    return jsonable(
+        {
+            "id": truck.id,
+            "kind": truck.kind,
+            "plate": truck.plate,
+            "crew": truck.crew,
+            "state": truck.state.value,
+            "queue": truck.queue,
+            "position": _lonlat(truck.position),
+            "home_base": _lonlat(truck.home_base),
+            "route": route,
+        }
+    )
 
 
 def proposal_json(proposal: Proposal, *, now_s: float) -> dict[str, Any]:

@@ -59,11 +59,16 @@ class Simulation:
         self.center = center
         self.config = config or SimConfig()
         self.rng = random.Random(self.config.seed)
-        self.demand = DemandModel(center.geo, calls_per_hour=self.config.calls_per_hour,
-                                  rng=np.random.default_rng(self.config.seed))
+        self.demand = DemandModel(
+            center.geo,
+            calls_per_hour=self.config.calls_per_hour,
+            rng=np.random.default_rng(self.config.seed),
+        )
         self.calls = CallMaker(
-            self.demand, fault_kinds=dict(center.rules.fault_kinds),
-            insurers=tuple(center.rules.insurers), member_share=self.config.member_share,
+            self.demand,
+            fault_kinds=dict(center.rules.fault_kinds),
+            insurers=tuple(center.rules.insurers),
+            member_share=self.config.member_share,
             rng=self.rng,
         )
         self.crew_model = CrewModel(center.rules, self.config.crew, self.rng)

@@ -2,17 +2,18 @@
 (:mod:`optimizer.vrp`, built as objects, no JSON in between), solved by
 :mod:`optimizer.vrp.solver`, and the plan applied back to the board.
 
-Tasks: a service job is a VROOM job (service = on-site time, skill 1); a tow is a shipment
-(pickup at the breakdown with loading time, delivery at the destination with unloading
-time, amount 1, skill 2; flatbeds carry one car). Every task carries the club's promise
-(deadline minus now) as a soft deadline. Work under way stays put: a truck on scene starts
-when that work is done; a car on a towing truck is on board and delivered first; jobs
-whose crew is en route and jobs a dispatcher placed by hand are pinned to their truck.
-Times are seconds from now; the matrix holds road travel times from :mod:`geo` for the
-locations needed only, in the current time-of-day band. As in :mod:`optimizer.dispatch.assign`, a
-crew needs its preparation time before it drives to each scene: it is added to the
-vehicle's start and to the service of every task after which the truck heads to a scene
-(a job, a delivery), so the solver's arrivals are the board's predictions.
+Tasks: a service job is a VROOM job (service = on-site time, skill 1); a tow is a direct
+shipment (pickup at the breakdown with loading time, then straight to the destination
+with unloading time, amount 1, skill 2; flatbeds carry one car). Every task carries the
+club's promise (deadline minus now) as a soft deadline. Work under way stays put: a truck
+whose crew is on its way or on scene starts where and when that job is done; a car on a
+towing truck is on board and delivered first; jobs a dispatcher placed by hand are
+pinned to their truck. Each truck's queue is the start of the search. Times are seconds
+from now; the matrix holds road travel times from :mod:`geo` for the locations needed
+only, in the current time-of-day band. As in :mod:`optimizer.dispatch.workload`, a crew
+needs its preparation time before it drives to each scene: it is added to the vehicle's
+start and to the service of every task after which the truck heads to a scene (a job, a
+delivery), so the solver's arrivals are the board's predictions (tested).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ from optimizer.vrp.solver import solve, solve_greedy, solve_steps
 
 SERVICE_SKILL, TOW_SKILL = 1, 2
 HORIZON_S = 7 * 24 * 3600
-PLANNABLE = (JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE)
+PLANNABLE = (JobState.RECEIVED, JobState.ASSIGNED)
+IN_HAND = (JobState.EN_ROUTE, JobState.ON_SCENE, JobState.TOWING)
+"""The job a crew is working on: it stays first on its truck, whatever the plan."""
 MIN_SOLVER_S = 0.3
 """The least search time a re-plan gets, whatever the matrix took (benchmarks/replan.py)."""
 
@@ -99,10 +102,12 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
     for number, truck in enumerate(
         t for t in board.trucks.values() if t.state != TruckState.OFF_DUTY
     ):
-        in_hand = [
-            j for j in truck.queue if board.jobs[j].state in (JobState.ON_SCENE, JobState.TOWING)
+        in_hand = [j for j in truck.queue if board.jobs[j].state in IN_HAND]
+        on_board = [
+            j
+            for j in in_hand
+            if board.jobs[j].needs_tow and board.jobs[j].state != JobState.EN_ROUTE
         ]
-        on_board = [j for j in in_hand if board.jobs[j].needs_tow]
         busy = replace(truck, queue=[j for j in in_hand if j not in on_board])
         plan = plan_truck(
             busy,
@@ -113,11 +118,8 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
             rules=rules,
             geo=board.geo,
         )
-        # The crew prepares before its next drive unless it is already driving (a car on
-        # board, or on its way to the first job), as the board's own plan has it.
-        first = board.jobs[truck.queue[0]] if truck.queue else None
-        driving = bool(on_board) or (first is not None and first.state == JobState.EN_ROUTE)
-        ready_s = round(plan.free_at_s - now_s + (0 if driving else rules.prep_s))
+        # The crew prepares before its next drive (after a car on board: in the delivery).
+        ready_s = round(plan.free_at_s - now_s + (0 if on_board else rules.prep_s))
         steps: list[VehicleStep] = []
         for job_id in on_board:  # a car on the flatbed: delivered first
             job = board.jobs[job_id]
@@ -176,6 +178,7 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
                     ),
                     amount=(1,),
                     skills=frozenset({TOW_SKILL}),
+                    direct=True,  # loaded, the flatbed drives straight to the destination
                 )
             )
         else:
@@ -189,8 +192,7 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
                 )
             )
         if job.truck_id is not None and job.truck_id in vehicle_of_truck:
-            pin = job.pinned or job.state == JobState.EN_ROUTE
-            queued[job.id] = [VehicleStep(type=kind, id=task, pinned=pin) for kind in kinds]
+            queued[job.id] = [VehicleStep(type=kind, id=task, pinned=job.pinned) for kind in kinds]
     # Each truck's queue, in its order, is the plan to start from (pinned work is kept).
     vehicles = [
         replace(
@@ -230,9 +232,10 @@ class PlanScore:
 
     @classmethod
     def of(cls, solution: Mapping[str, Any]) -> PlanScore:
+        """The score of a live problem's solution (a tow's two halves share one id)."""
         summary = solution["summary"]
         return cls(
-            int(summary["unassigned"]),
+            len({u["id"] for u in solution["unassigned"]}),
             int(summary["broken_promises"]),
             int(summary["lateness_s"]),
             int(summary["cost"]),

@@ -11,7 +11,7 @@ checker compares what it recomputes with what the solution reports.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 _TASK_TYPES = ("job", "pickup", "delivery")
@@ -53,6 +53,8 @@ class _TaskInfo:
     """Load carried from the start when the task is on the route."""
     pickup_of: Key | None = None
     """For a shipment delivery: its pickup's key."""
+    direct_to: Key | None = None
+    """For a pickup of a ``direct`` shipment: the delivery that must come next."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,8 @@ def _read_problem(data: Mapping[str, Any]) -> _Problem:
         else:
             pickup_of = ("pickup", pickup["id"])
             tasks[pickup_of] = _task(pickup, shipment.get("skills"), amount, zero)
+        if pickup_of is not None and shipment.get("direct"):
+            tasks[pickup_of] = replace(tasks[pickup_of], direct_to=("delivery", delivery["id"]))
         unload = tuple(-a for a in amount)
         tasks["delivery", delivery["id"]] = _task(
             delivery, shipment.get("skills"), unload, zero, pickup_of
@@ -321,6 +325,9 @@ class _Replay:
             )
         if task.pickup_of is not None and task.pickup_of not in before:
             violations.append(f"{what} before its pickup on vehicle {vehicle.id}")
+        last = self.tasks[before[-1]] if before and before[-1] in self.tasks else None
+        if last is not None and last.direct_to is not None and last.direct_to != key:
+            violations.append(f"{what} between {before[-1][0]} {before[-1][1]} and its delivery")
 
 
 def _departure(

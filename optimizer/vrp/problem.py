@@ -36,6 +36,8 @@ Project extensions:
   of one vehicle). Such a delivery is pinned to its vehicle, whose load starts with
   the amount, and comes before any other task of the vehicle; the done pickup is no
   longer a task (:attr:`Shipment.pickup` is None after parsing).
+- ``direct: true`` on a shipment: nothing comes between its pickup and its delivery (a
+  tow: the flatbed takes the car straight to its destination).
 - top level ``lateness_cost_per_s`` (integer, default 100: one second late costs as
   much as 100 s of driving) and ``unassigned_penalty`` (integer cost of leaving one
   task unassigned; by default larger than any lateness or travel saving, so tasks are
@@ -120,6 +122,8 @@ class Shipment:
     amount: tuple[int, ...] = ()
     skills: frozenset[int] = frozenset()
     priority: int = 0
+    direct: bool = False
+    """Nothing between the pickup and the delivery."""
 
     @property
     def on_board(self) -> bool:
@@ -359,12 +363,16 @@ class _Parser:
                 raise ProblemError(f"shipment at position {position}: 'pickup' must be an object")
             pickup = self._shipment_step(raw["pickup"], "pickup", position)
         what = f"shipment (delivery {delivery.id})"
+        direct = raw.get("direct", False)
+        if not isinstance(direct, bool):
+            raise ProblemError(f"'direct' of {what} must be true or false")
         return Shipment(
             pickup=pickup,
             delivery=delivery,
             amount=self._amount(raw, "amount", what),
             skills=self._skills(raw, what),
             priority=self._priority(raw, what),
+            direct=direct,
         )
 
     def _shipment_step(self, raw: Mapping[str, Any], kind: str, position: int) -> ShipmentStep:

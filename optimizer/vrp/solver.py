@@ -87,6 +87,8 @@ class _Task:
     """Task index of the other half of a shipment."""
     on_board_of: int | None = None
     """Position of the vehicle carrying this delivery from the start."""
+    direct: bool = False
+    """A pickup whose delivery must come next."""
 
 
 @dataclass
@@ -238,6 +240,7 @@ def _instance(problem: Problem) -> _Instance:
                     skills=shipment.skills,
                     priority=shipment.priority,
                     partner=pickup_task + 1,
+                    direct=shipment.direct,
                 )
             )
         key_to_task["delivery", shipment.delivery.id] = len(tasks)
@@ -429,6 +432,8 @@ class _Model:
                 routing.AddPickupAndDelivery(index, delivery)
                 solver.Add(routing.VehicleVar(index) == routing.VehicleVar(delivery))
                 solver.Add(self.time.CumulVar(index) <= self.time.CumulVar(delivery))
+                if task.direct:
+                    solver.Add(routing.NextVar(index) == delivery)
         self._pinned_order()
 
     def _arc_costs_and_time(self) -> None:
@@ -711,7 +716,8 @@ def _schedule(instance: _Instance, position: int, route: Sequence[int]) -> _Sche
 
 
 def _order_reasons(instance: _Instance, position: int, route: Sequence[int]) -> list[str]:
-    """Pinned tasks out of order, on-board loads not delivered first."""
+    """Pinned tasks out of order, on-board loads not delivered first, a direct
+    shipment's delivery not right after its pickup."""
     on_route = set(route)
     order = [t for t in instance.ordered[position] if t in on_route]
     reasons = []
@@ -721,6 +727,10 @@ def _order_reasons(instance: _Instance, position: int, route: Sequence[int]) -> 
     on_board = [t for t in order if instance.tasks[t].on_board_of is not None]
     if list(route[: len(on_board)]) != on_board:
         reasons.append("on-board loads not delivered first")
+    for here, after in itertools.pairwise(route):
+        task = instance.tasks[here]
+        if task.direct and task.partner != after:
+            reasons.append(f"pickup {task.id}: its delivery does not come next")
     return reasons
 
 

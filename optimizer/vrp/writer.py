@@ -71,6 +71,7 @@ def _shipment(shipment: Shipment) -> dict[str, Any]:
             "amount": list(shipment.amount),
             "skills": sorted(shipment.skills),
             "priority": shipment.priority,
+            "direct": shipment.direct or None,
             "pickup": None if shipment.pickup is None else _step(shipment.pickup),
             "delivery": _step(shipment.delivery),
         }
@@ -89,9 +90,7 @@ def _vehicle(vehicle: Vehicle) -> dict[str, Any]:
             "time_window": None if vehicle.time_window is None else list(vehicle.time_window),
             "max_tasks": vehicle.max_tasks,
             "steps": [
-                _without_none(
-                    {"type": step.type, "id": step.id, "pinned": step.pinned or None}
-                )
+                _without_none({"type": step.type, "id": step.id, "pinned": step.pinned or None})
                 for step in vehicle.steps
             ],
         }
