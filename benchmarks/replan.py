@@ -81,7 +81,7 @@ def tows(geo: Geo, rules: Rules, rng: np.random.Generator, now_s: float) -> Disp
     # A few flatbeds already towing a car: it is delivered first.
     for job_id in calls[:4]:
         best = board.propose(job_id, now_s=now_s).best
-        if best is not None and best.kind == "flatbed":
+        if best is not None and best.kind == "flatbed" and not board.trucks[best.truck].queue:
             board.assign(job_id, best.truck, now_s=now_s)
             for state in ("en_route", "on_scene", "towing"):
                 board.advance(job_id, state, now_s=now_s)
