@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import platform
 import statistics
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def median_ms(seconds: Sequence[float]) -> float:
@@ -31,7 +37,25 @@ def print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
             print("  ".join("-" * width for width in widths))
 
 
-def write_json(path: str | None, result: dict[str, Any]) -> None:
+def provenance() -> dict[str, Any]:
+    """Where and when a figure was measured: machine, date, commit."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "date": dt.date.today().isoformat(),
+        "commit": commit or "unknown",
+    }
+
+
+def write_json(path: str | Path | None, result: dict[str, Any]) -> None:
+    """Write ``result`` with its :func:`provenance` under ``"measured"``."""
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        document = {"measured": provenance(), **result}
+        Path(path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")

@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for folder in (REPO, REPO / "benchmarks"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from _report import write_json  # noqa: E402
 
 from optimizer.vrp.check import check  # noqa: E402
 from optimizer.vrp.problem import parse_problem  # noqa: E402
@@ -133,9 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     only = [name.strip().upper() for name in args.only.split(",")] if args.only else None
     results = run(args.instances, time_limit_s=args.time_limit, jobs=args.jobs, only=only)
     print_table(results)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_json(args.json, results)
     return 0 if results["all_feasible"] and results["all_served"] else 1
 
 

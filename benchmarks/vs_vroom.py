@@ -36,6 +36,7 @@ for folder in (REPO, REPO / "benchmarks"):
 
 import numpy as np  # noqa: E402
 import vroom  # noqa: E402
+from _report import write_json  # noqa: E402
 from _scenarios import add_open_calls, busy_board  # noqa: E402
 
 from geo.places import load_geo  # noqa: E402
@@ -312,9 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_rows(rows)
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        results = {"time_limit_s": args.time_limit, "rows": rows}
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, {"time_limit_s": args.time_limit, "rows": rows})
     return 0
 
 
