@@ -51,7 +51,13 @@ class RingZones:
     """
 
     def __init__(
-        self, rings: dict[str, Ring], *, fifth: str, sixth: str, on_ring_tolerance_m: float
+        self,
+        rings: dict[str, Ring],
+        *,
+        fifth: str,
+        sixth: str,
+        on_ring_tolerance_m: float,
+        service_area_beyond_6th_ring_m: float = 0.0,
     ):
         for field, name in (("fifth_ring", fifth), ("sixth_ring", sixth)):
             if name not in rings:
@@ -65,8 +71,11 @@ class RingZones:
         self._fifth_xy = self._project(self.fifth.polygon)
         self._fifth_inside = self._fifth_xy.buffer(self.tolerance_m)
         self._sixth_xy = self._project(self.sixth.polygon).buffer(self.tolerance_m)
+        self.service_area_beyond_6th_ring_m = service_area_beyond_6th_ring_m
+        self._service_xy = self._sixth_xy.buffer(service_area_beyond_6th_ring_m)
         shapely.prepare(self._fifth_inside)
         shapely.prepare(self._sixth_xy)
+        shapely.prepare(self._service_xy)
 
     @classmethod
     def from_rules(cls, rules: dict[str, Any], *, data: Path | None = None) -> RingZones:
@@ -77,6 +86,7 @@ class RingZones:
             fifth=zones["fifth_ring"],
             sixth=zones["sixth_ring"],
             on_ring_tolerance_m=float(zones["on_ring_tolerance_m"]),
+            service_area_beyond_6th_ring_m=float(zones["service_area_beyond_6th_ring_m"]),
         )
 
     def _project(self, polygon: Polygon) -> Polygon:
@@ -101,3 +111,13 @@ class RingZones:
         """Distance in metres from the point to the 5th ring road's line (0 on it)."""
         x, y = self._projection.to_xy(lon, lat)
         return float(shapely.distance(self._fifth_xy.exterior, shapely.points(x, y)))
+
+    def in_service_area(self, lon: float, lat: float) -> bool:
+        """Whether the club serves a call at this WGS-84 point (the 6th ring polygon plus
+        ``service_area_beyond_6th_ring_m``)."""
+        x, y = self._projection.to_xy(lon, lat)
+        return bool(shapely.intersects_xy(self._service_xy, x, y))
+
+    def service_area_text(self) -> str:
+        km = self.service_area_beyond_6th_ring_m / 1000.0
+        return f"the service area is the 6th Ring Road and {km:g} km beyond it"

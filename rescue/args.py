@@ -1,10 +1,15 @@
-"""Parsing of command-line values shared by the subcommands."""
+"""Parsing of command-line values shared by the subcommands.
+
+Options are spelt the same in every command: ``--at HH:MM`` is a Beijing clock time,
+a place is ``LON,LAT`` (``--location``, ``--from``, ``--to``, ``--tow-to``) read in ``--crs``.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from geo.errors import InputError
+from geo.speeds import parse_clock_min
 
 
 def lonlat(text: str, *, field: str) -> tuple[float, float]:
@@ -18,6 +23,16 @@ def lonlat(text: str, *, field: str) -> tuple[float, float]:
         raise InputError(
             field, text, "expected LON,LAT (two numbers separated by a comma)"
         ) from None
+
+
+def clock(text: str, *, field: str = "--at") -> str:
+    """A Beijing clock time ``"HH:MM"``, checked; :class:`InputError` naming ``field``."""
+    if "," in text:
+        raise InputError(
+            field, text, "expected a clock time HH:MM (a place is given with --location LON,LAT)"
+        )
+    parse_clock_min(text, field)
+    return text
 
 
 def positive_number(text: str) -> float:

@@ -1,4 +1,4 @@
-"""``rescue quote`` and ``rescue assign``."""
+"""``rescue quote``, ``rescue assign`` and ``rescue coverage``."""
 
 from __future__ import annotations
 
@@ -7,53 +7,64 @@ import time
 from pathlib import Path
 from typing import Any
 
-from geo.coords import CRS_NAMES, to_wgs84
+from geo.coords import CRS_NAMES
 from geo.errors import InputError
 from geo.places import load_geo
 from optimizer.coverage import CoverageModel, travel_budget_s
 from optimizer.dispatch.clock import beijing_time, epoch_at_clock
 from optimizer.dispatch.fleet_file import load_board, read_json
-from optimizer.dispatch.quote import make_quote
+from optimizer.dispatch.intake import parse_quote_request
+from optimizer.dispatch.pricing import price_call
 from optimizer.dispatch.rules import load_business_rules
-from optimizer.dispatch.shops import Shops, choose_tow_destination
-from optimizer.dispatch.triage import required_kind
-from rescue.args import lonlat
+from optimizer.dispatch.shops import Shops
+from rescue.args import clock, lonlat
+
+# Intake's field names as ``rescue quote`` spells them, so an error names the option.
+_QUOTE_OPTIONS = {
+    "location": "--location",
+    "tow_destination": "--tow-to",
+    "fault_category": "--fault",
+    "insurer": "--insurer",
+}
 
 
-def _now_s(clock: str | None) -> float:
-    return epoch_at_clock(clock) if clock else time.time()
+def _now_s(at: str | None) -> float:
+    return epoch_at_clock(clock(at, field="--at")) if at else time.time()
 
 
 def _quote(args: argparse.Namespace) -> dict[str, Any]:
+    """The quote intake makes for the same call (:func:`optimizer.dispatch.pricing.price_call`)."""
+    now_s = _now_s(args.at)
+    where = lonlat(args.location, field="--location")
+    tow_to = None if args.tow_to is None else lonlat(args.tow_to, field="--tow-to")
     rules = load_business_rules()
     geo = load_geo()
-    placement = geo.locate(*lonlat(args.location, field="--at"), crs=args.crs, field="--at")
-    tow_to = None if args.tow_to is None else lonlat(args.tow_to, field="--tow-to")
-    needs_tow = tow_to is not None or (
-        args.fault is not None and required_kind(args.fault, rules) == "flatbed"
-    )
-    destination = None
-    if needs_tow:
-        if tow_to is not None:
-            tow_to = to_wgs84(*tow_to, args.crs)
-        destination = choose_tow_destination(
-            geo,
-            Shops.load(geo),
-            placement.snap,
-            chosen=tow_to,
-            name="",
-            band=geo.band_at(beijing_time(time.time())),
+    band = geo.band_at(beijing_time(now_s))
+    try:
+        request = parse_quote_request(
+            {
+                "member": args.member is not None,
+                "location": list(where),
+                "crs": args.crs,
+                "on_highway": args.on_highway,
+                "fault_category": args.fault,
+                "tow_destination": None if tow_to is None else list(tow_to),
+                "accident": args.accident,
+                "insurer": args.insurer,
+            },
+            rules,
+            fault_required=False,
         )
-    quote = make_quote(
-        member=args.member is not None,
-        zone=placement.zone,
-        on_highway=placement.on_highway,
-        tow_m=None if destination is None else destination.tow_m,
-        rules=rules,
-    )
-    out = quote.to_json()
-    if destination is not None:
-        out["tow_destination"] = {"name": destination.name, "location": list(destination.lonlat)}
+        priced = price_call(request, geo=geo, rules=rules, shops=Shops.load(geo), band=band)
+    except InputError as error:
+        field = _QUOTE_OPTIONS.get(error.field, error.field)
+        raise InputError(field, error.value, error.reason) from None
+    out = priced.quote.to_json()
+    if priced.tow is not None:
+        out["tow_destination"] = {"name": priced.tow.name, "location": list(priced.tow.lonlat)}
+    out["toll_roads"] = list(priced.toll_roads)
+    out["band"] = band
+    out["estimated"] = priced.placement.estimated  # beyond the road data: tow km estimated
     return out
 
 
@@ -78,12 +89,13 @@ def _assign(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _coverage(args: argparse.Namespace) -> dict[str, Any]:
+    at = clock(args.at, field="--at")
     rules = load_business_rules()
     geo = load_geo()
     fleet = read_json(Path(args.fleet), field="--fleet")
     bases = sorted({tuple(t.get("home_base", t.get("position"))) for t in fleet.get("trucks", [])})
     stations = [geo.router.snap(*b, field="home_base") for b in bases]
-    band = geo.band_at(args.at)
+    band = geo.band_at(at)
     cover = CoverageModel(geo).coverage(stations, band=band, budget_s=travel_budget_s(rules))
     return {
         "stations": len(stations),
@@ -98,9 +110,8 @@ def _coverage(args: argparse.Namespace) -> dict[str, Any]:
 
 def register(subparsers: Any) -> None:
     quote = subparsers.add_parser("quote", help="the fee quote for a call, before dispatch")
-    quote.add_argument(
-        "--at", dest="location", required=True, metavar="LON,LAT", help="where the car is"
-    )
+    quote.add_argument("--location", required=True, metavar="LON,LAT", help="where the car is")
+    quote.add_argument("--crs", choices=CRS_NAMES, default="wgs84")
     who = quote.add_mutually_exclusive_group(required=True)
     who.add_argument("--member", metavar="CARD", help="member card number")
     who.add_argument("--non-member", action="store_true")
@@ -110,7 +121,19 @@ def register(subparsers: Any) -> None:
     quote.add_argument(
         "--tow-to", metavar="LON,LAT", help="tow destination (default: nearest group shop)"
     )
-    quote.add_argument("--crs", choices=CRS_NAMES, default="wgs84")
+    quote.add_argument(
+        "--on-highway",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the caller says the car is (or is not) on a highway (default: not stated)",
+    )
+    quote.add_argument("--accident", action="store_true", help="an insurance accident (§6)")
+    quote.add_argument(
+        "--insurer", metavar="KEY", help="the accident car's insurer (config/rules.toml [insurers])"
+    )
+    quote.add_argument(
+        "--at", metavar="HH:MM", help="Beijing clock time of the call (default: now)"
+    )
     quote.set_defaults(handler=_quote)
 
     assign = subparsers.add_parser("assign", help="rank suitable trucks for a new job")

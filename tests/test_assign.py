@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from geo.errors import InputError
 from geo.places import Geo
+from optimizer.dispatch.assign import caller_script, promise_reasons
 from optimizer.dispatch.board import DispatchBoard
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.fleet_file import load_board
@@ -203,3 +205,113 @@ def test_promise_of_an_assigned_job_behind_other_work(board_of, make_call: MakeC
     board.advance("FIRST", "en_route", now_s=night)
     board.advance("FIRST", "on_scene", now_s=night + 1)
     assert check_promise(board, board.jobs["FIRST"], now_s=night + 1) is None  # reached
+
+
+# ---------------------------------------------------------------------------- every cause
+# promise_reasons with numbers worked out by hand: the call came in at 0 and is promised by
+# 2400 s (40 min), so it is on time if the truck arrives by 2100 s (5 min margin); the crew
+# prepares 120 s. A cause is named when taking away its seconds, alone or in a smallest set
+# with other causes, brings the arrival to 2100 s or earlier.
+REASON_CASES = [
+    # now, wait, travel, free flow, delays -> reasons
+    # arrival 0+600+120+1500 = 2220; without the wait 1620, without the jam (500) 1720.
+    (0, 600, 1500, 1000, {}, ["all_suitable_busy", "congestion"]),
+    # arrival 2420; without the wait (300) 2120, late; without the jam (1000) 1420.
+    (0, 300, 2000, 1000, {}, ["congestion"]),
+    # arrival 2820; without the wait (900) 1920; without the jam (500) 2320, late.
+    (0, 900, 1800, 1300, {}, ["all_suitable_busy"]),
+    # arrival 2600; without the wait (400) 2200, without the jam (400) 2200: neither alone,
+    # both together 1800. (The old single reason said "distance" here.)
+    (0, 400, 2080, 1680, {}, ["all_suitable_busy", "congestion"]),
+    # arrival 2620; without the jam (100) 2520: nothing explains it but the distance.
+    (0, 0, 2500, 2400, {}, ["distance"]),
+    # The call waited 900 s for a dispatch: arrival 900+120+1400 = 2420; without the wait for
+    # a dispatch 1520, without the jam (400) 2020.
+    (900, 0, 1400, 1000, {"not_dispatched": 900}, ["not_dispatched", "congestion"]),
+    # Waited 40 min (J00008): arrival 2400+120+600 = 3120; without that wait 720, without the
+    # jam (150) 2970. Without the delay known, "distance" (what the caller was told).
+    (2400, 0, 600, 450, {"not_dispatched": 2400}, ["not_dispatched"]),
+    (2400, 0, 600, 450, {}, ["distance"]),
+    # A repair that failed after 1500 s on the first truck: arrival 1500+120+900 = 2520;
+    # without the failed repair 1020; without the jam (300) 2220, late.
+    (1500, 0, 900, 600, {"converted_to_tow": 1500}, ["converted_to_tow"]),
+]
+
+
+@pytest.mark.parametrize(("now", "wait", "travel", "free_flow", "delays", "expected"), REASON_CASES)
+def test_every_cause_is_named_the_main_one_first(
+    business_rules: Rules,
+    now: float,
+    wait: float,
+    travel: float,
+    free_flow: float,
+    delays: dict[str, float],
+    expected: list[str],
+) -> None:
+    assert business_rules.promise_s == 2400 and business_rules.at_risk_margin_s == 300
+    assert business_rules.prep_s == 120
+    reasons = promise_reasons(
+        now_s=now,
+        deadline_s=2400,
+        wait_s=wait,
+        travel_s=travel,
+        free_flow_s=free_flow,
+        rules=business_rules,
+        delays=delays,  # type: ignore[arg-type]
+    )
+    assert reasons == expected
+
+
+def test_the_caller_hears_every_cause(business_rules: Rules) -> None:
+    both = caller_script("late", ["all_suitable_busy", "congestion"], 47 * 60 + 1, business_rules)
+    assert both == (
+        "由于附近的救援车正在执行其他救援任务，加上路上堵车，救援车预计48分钟后到达，请您耐心等候。",
+        "Because our trucks near you are busy on other rescues, and the roads are congested at "
+        "this time of day, the rescue truck should reach you in about 48 minutes.",
+    )
+    # One cause with its own sentence in [scripts] keeps it; a new cause uses the template.
+    assert caller_script("late", ["congestion"], 600, business_rules)[0] == (
+        business_rules.scripts["congestion_zh"].format(minutes=10)
+    )
+    zh, en = caller_script("at_risk", ["not_dispatched"], 600, business_rules)
+    assert "还在等待派车" in zh and "still waiting for a truck" in en and "10" in en
+    assert caller_script("on_time", ["not_dispatched"], 600, business_rules)[0] == (
+        business_rules.scripts["on_time_zh"].format(minutes=10)
+    )
+
+
+def test_busy_truck_and_evening_traffic_are_both_said(
+    board_of, geo: Geo, business_rules: Rules, make_call: MakeCall
+) -> None:  # type: ignore[no-untyped-def]
+    # The only truck is at Zhongguancun with a job there (22 min before it is free); the new
+    # call is at Tiananmen at the evening peak.
+    peak = epoch_at_clock("18:00")
+    board = board_of(_truck("A", "service", ZHONGGUANCUN))
+    board.register_call(make_call(ZHONGGUANCUN), now_s=peak, job_id="J0")
+    board.assign("J0", "A", now_s=peak)
+    job = board.register_call(make_call(TIANANMEN), now_s=peak, job_id="J1")
+    here, first = board.truck_snap("A"), board.jobs["J0"].snap
+    prep, service = business_rules.prep_s, business_rules.on_site_service_s
+    wait = prep + _travel_s(geo, here, first, "evening_peak") + service
+    travel = _travel_s(geo, first, job.snap, "evening_peak")
+    free_flow = _travel_s(geo, first, job.snap, "night")
+    keep_by = job.deadline_s - business_rules.at_risk_margin_s
+    # Neither cause alone keeps the promise, both together would.
+    assert peak + prep + travel > keep_by  # not busy: still late (the drive is ~53 min)
+    assert peak + wait + prep + free_flow > keep_by  # no traffic: still late
+    assert peak + prep + free_flow <= keep_by  # neither: on time
+    proposal = board.propose("J1", now_s=peak)
+    best = proposal.best
+    assert best is not None and best.truck == "A"
+    assert best.wait_s == pytest.approx(wait, rel=1e-9)
+    assert best.eta_s == pytest.approx(wait + prep + travel, rel=1e-9)
+    assert proposal.status == "late"
+    assert proposal.reason == "all_suitable_busy"  # the main one, as before
+    assert proposal.reasons == ["all_suitable_busy", "congestion"]
+    minutes = math.ceil(best.eta_s / 60.0)
+    assert proposal.script_zh == (
+        f"由于附近的救援车正在执行其他救援任务，加上路上堵车，救援车预计{minutes}分钟后到达，"
+        "请您耐心等候。"
+    )
+    assert "busy on other rescues" in proposal.script_en and "congested" in proposal.script_en
+    assert proposal.to_json()["reasons"] == ["all_suitable_busy", "congestion"]

@@ -36,7 +36,13 @@ def board(geo: Geo, business_rules: Rules, shops: Shops) -> DispatchBoard:
 
 def test_intake_places_triages_and_quotes(board: DispatchBoard, make_call: MakeCall) -> None:
     job = board.register_call(
-        make_call(TIANANMEN, "gearbox_failure", member=False, member_card=None),
+        make_call(
+            TIANANMEN,
+            "gearbox_failure",
+            member=False,
+            member_card=None,
+            customer_need="tow to a garage",
+        ),
         now_s=NOW,
         job_id="J",
     )

@@ -1,12 +1,14 @@
-"""``rescue graph info | route | zone``: JSON out, JSON errors with exit code 2."""
+"""``rescue graph info | route | zone``: JSON out, JSON errors with exit code 2; options
+spelt the same in every command (``--at HH:MM``, places ``LON,LAT`` in ``--crs``)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
 
-from rescue.cli import main
+from rescue.cli import build_parser, main
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
@@ -42,7 +44,7 @@ def test_zone_accepts_gcj02(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (("zone", "nan,39.9"), "point=[nan, 39.9]"),
         (("zone", "39.9087,116.3975"), "looks like (lat, lon)"),
-        (("zone", "116.9,39.9"), "outside the road network"),
+        (("zone", "118.75,39.9"), "outside the service area"),
         (("zone", "116.4"), "expected LON,LAT"),
         (
             ("route", "--from", "116.39,39.90", "--to", "116.31,39.99", "--at", "25:00"),
@@ -57,3 +59,48 @@ def test_errors_are_json_with_exit_code_2(
     code, answer = _run(capsys, *argv)
     assert code == 2
     assert needle in answer["error"]
+
+
+def _subcommand_options() -> dict[str, dict[str, argparse.Action]]:
+    """Each subcommand's options by their long name (``graph`` and its own below it)."""
+    parser = build_parser()
+    commands: dict[str, dict[str, argparse.Action]] = {}
+    pending = [("", parser)]
+    while pending:
+        prefix, current = pending.pop()
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                pending.extend((f"{prefix}{name} ", sub) for name, sub in action.choices.items())
+        if prefix:
+            commands[prefix.strip()] = {
+                option: action for action in current._actions for option in action.option_strings
+            }
+    return commands
+
+
+def test_options_are_spelt_the_same_in_every_command() -> None:
+    commands = _subcommand_options()
+    with_at = {name for name, options in commands.items() if "--at" in options}
+    assert {"route", "quote", "assign", "coverage"} <= with_at
+    for name in with_at:  # --at is a clock time everywhere
+        assert commands[name]["--at"].metavar == "HH:MM", name
+    for name, options in commands.items():  # a place is LON,LAT, in --crs
+        for option, action in options.items():
+            if action.metavar == "LON,LAT":
+                assert "--crs" in options, f"{name} {option}"
+    assert commands["quote"]["--location"].metavar == "LON,LAT"
+    assert {"--on-highway", "--accident", "--insurer"} <= set(commands["quote"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("quote", "--location", "116.39,39.90", "--member", "C", "--at", "25:00"),
+        ("assign", "--fleet", "data/fleet.json", "--job", "job.json", "--at", "25:00"),
+        ("coverage", "--at", "25:00"),
+    ],
+)
+def test_a_bad_at_names_the_option(capsys: pytest.CaptureFixture[str], argv: tuple) -> None:
+    code, answer = _run(capsys, *argv)
+    assert code == 2
+    assert "--at='25:00': expected a clock time" in answer["error"]

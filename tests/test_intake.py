@@ -72,3 +72,56 @@ def _refused(call: Any, rules: Rules, message: str) -> None:
     with pytest.raises(InputError) as error:
         parse_intake(call, rules)
     assert message in str(error.value)
+
+
+# ---------------------------------------------------------------------------- non-members
+# SERVICE_RULES §2: "Non-members: record all customer details". The manual lists them
+# (客户信息: 车型、车号、联系人、联系电话、故障原因、客户需求; the non-member script asks
+# 贵姓? 车型? 颜色? 电话?): name, phone and plate are required of every call, and a
+# non-member's call also needs the model, colour, fault symptoms and need.
+NON_MEMBER = {"member": False, "member_card": None, "customer_need": "拖到4S店 (tow)"}
+
+
+def test_a_non_member_call_with_its_details_parses(
+    business_rules: Rules, make_call: MakeCall
+) -> None:
+    intake = parse_intake(make_call(TIANANMEN, "engine_failure", **NON_MEMBER), business_rules)
+    assert intake.member is False and intake.member_card is None
+    assert (intake.vehicle.model, intake.vehicle.colour) == ("Volkswagen Passat", "black")
+    assert intake.fault_symptoms == "won't start" and intake.customer_need == "拖到4S店 (tow)"
+    assert intake.customer_details == ""  # free text, optional
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"vehicle": {"plate": "京N12345", "colour": "black"}},
+            "vehicle.model=None: is required for a non-member",
+        ),
+        (
+            {"vehicle": {"plate": "京N12345", "model": "Passat", "colour": "   "}},
+            "vehicle.colour='   ': is required for a non-member",
+        ),
+        ({"fault_symptoms": ""}, "fault_symptoms='': is required for a non-member"),
+        # A placeholder is no detail; the error shows the value's first 20 characters.
+        (
+            {"customer_need": "-------------------------------"},
+            "customer_need='--------------------...': is required for a non-member",
+        ),
+        ({"customer_need": None}, "customer_need=None: is required for a non-member"),
+    ],
+)
+def test_a_non_member_call_needs_the_customers_details_in_full(
+    business_rules: Rules, make_call: MakeCall, fields: dict[str, Any], message: str
+) -> None:
+    _refused(make_call(TIANANMEN, **{**NON_MEMBER, **fields}), business_rules, message)
+
+
+def test_a_member_call_needs_no_more_than_before(
+    business_rules: Rules, make_call: MakeCall
+) -> None:
+    call = make_call(TIANANMEN, vehicle={"plate": "京N12345"})
+    del call["fault_symptoms"]
+    intake = parse_intake(call, business_rules)
+    assert intake.member and intake.vehicle.model == "" and intake.customer_need == ""

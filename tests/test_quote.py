@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 
+import networkx as nx
 import pytest
 
 from geo.places import Geo
-from optimizer.dispatch.quote import make_quote
+from geo.router import Snap
+from optimizer.dispatch.quote import billed_km, make_quote, rounded_tow_km
 from optimizer.dispatch.rules import Rules
+from optimizer.dispatch.shops import Shops, choose_tow_destination
 from rescue.cli import main
 
 TIANANMEN = (116.3975, 39.9087)
+ZHONGGUANCUN = (116.3165, 39.9995)  # Peking University's east gate
 SHANGDI = (116.305, 40.033)  # north of the 5th ring
 
 
@@ -20,12 +24,14 @@ def _fees(quote: object) -> dict[str, float]:
 
 
 @pytest.mark.parametrize(
-    ("tow_m", "expected_yuan"), [(9_000, 0), (15_000, 0), (15_001, 8), (18_300, 32), (40_000, 200)]
+    ("tow_m", "expected_yuan"),
+    [(9_000, 0), (15_000, 0), (15_049, 0), (15_050, 8), (18_300, 32), (40_000, 200)],
 )
 def test_member_tow_free_up_to_15_road_km_then_8_yuan_per_km(
     business_rules: Rules, tow_m: float, expected_yuan: float
 ) -> None:
-    # 15.001 km bills 16 km started: 1 km beyond 15 -> 8 yuan; 18.3 -> 19 km: 4 x 8 = 32.
+    # Road km are rounded to 0.1 km, then billed per km started: 15.049 km -> 15.0 -> 15 km,
+    # free; 15.05 -> 15.1 -> 16 km: 1 km beyond 15 -> 8 yuan; 18.3 -> 19 km: 4 x 8 = 32.
     quote = make_quote(
         member=True, zone="inside_5th_ring", on_highway=False, tow_m=tow_m, rules=business_rules
     )
@@ -117,7 +123,7 @@ def test_cli_quote_tows_by_road_km_to_the_nearest_shop(
     code, quote = _cli(
         capsys,
         "quote",
-        "--at",
+        "--location",
         f"{SHANGDI[0]},{SHANGDI[1]}",
         "--non-member",
         "--fault",
@@ -139,7 +145,14 @@ def test_cli_quote_tows_by_road_km_to_the_nearest_shop(
 
 def test_cli_quote_on_site_member_is_free(capsys: pytest.CaptureFixture[str]) -> None:
     code, quote = _cli(
-        capsys, "quote", "--at", "116.3975,39.9087", "--member", "BJ-1", "--fault", "flat_tyre"
+        capsys,
+        "quote",
+        "--location",
+        "116.3975,39.9087",
+        "--member",
+        "BJ-1",
+        "--fault",
+        "flat_tyre",
     )
     assert code == 0 and quote["total_yuan"] == 0 and quote["tow_km"] is None
 
@@ -148,13 +161,93 @@ def test_cli_quote_on_site_member_is_free(capsys: pytest.CaptureFixture[str]) ->
     ("argv", "needle"),
     [
         (
-            ("quote", "--at", "116.39,39.90", "--member", "C", "--fault", "alien_attack"),
-            "fault_category='alien_attack'",
+            ("quote", "--location", "116.39,39.90", "--member", "C", "--fault", "alien_attack"),
+            "'alien_attack'",  # the field is named by the CLI's spelling of it
         ),
-        (("quote", "--member", "C"), "--at"),
-        (("quote", "--at", "116.39,39.90", "--member", "C", "--non-member"), "not allowed with"),
+        (("quote", "--member", "C"), "--location"),
+        (
+            ("quote", "--location", "116.39,39.90", "--member", "C", "--non-member"),
+            "not allowed with",
+        ),
     ],
 )
 def test_cli_quote_errors(capsys: pytest.CaptureFixture[str], argv: tuple, needle: str) -> None:
     code, answer = _cli(capsys, *argv)
     assert code == 2 and needle in answer["error"]
+
+
+# ---------------------------------------------------------------------------- tow km
+def test_tow_km_are_rounded_to_a_tenth_before_each_started_km_is_billed(
+    business_rules: Rules,
+) -> None:
+    fees = business_rules.fees
+    assert fees.tow_km_precision_km == 0.1
+    # 0.00004 m over 15 km is map noise: 15.0 km, nothing beyond the member's free 15 km.
+    assert rounded_tow_km(15_000.00004, fees) == pytest.approx(15.0)
+    assert billed_km(15_000.00004, fees) == 15
+    noise = make_quote(
+        member=True,
+        zone="inside_5th_ring",
+        on_highway=False,
+        tow_m=15_000.00004,
+        rules=business_rules,
+    )
+    assert noise.total_yuan == 0 and "tow_extra_km" not in _fees(noise)
+    # 15.06 km rounds to 15.1 km: the 16th km is started, 1 km x 8 yuan.
+    assert rounded_tow_km(15_060, fees) == pytest.approx(15.1)
+    assert billed_km(15_060, fees) == 16
+    started = make_quote(
+        member=True, zone="inside_5th_ring", on_highway=False, tow_m=15_060, rules=business_rules
+    )
+    assert _fees(started)["tow_extra_km"] == 8 and started.total_yuan == 8
+    assert billed_km(14_000, fees) == 14  # 140 x 0.1 is not a hair over 14
+
+
+def _road_m_by_networkx(geo: Geo, graph: nx.MultiDiGraph, origin: Snap, dest: Snap) -> float:
+    """Shortest road metres from ``origin`` to ``dest`` on the osmnx graph (weight
+    ``length``), leaving the origin's road and entering the destination's road either way
+    (partial edges by the network's edge lengths)."""
+    net = geo.network
+
+    def ends(snap: Snap, exit_: bool) -> list[tuple[int, float]]:
+        node = net.head if exit_ else net.tail
+        part = (1.0 - snap.fraction) if exit_ else snap.fraction
+        out = [(int(net.node_osm_id[node[snap.edge]]), part * net.length_m[snap.edge])]
+        if snap.twin >= 0:
+            twin_part = snap.fraction if exit_ else 1.0 - snap.fraction
+            out.append((int(net.node_osm_id[node[snap.twin]]), twin_part * net.length_m[snap.twin]))
+        return out
+
+    return min(
+        start_m + nx.shortest_path_length(graph, a, b, weight="length") + end_m
+        for a, start_m in ends(origin, True)
+        for b, end_m in ends(dest, False)
+    )
+
+
+def test_tow_km_do_not_depend_on_the_time_of_day(
+    geo: Geo, shops: Shops, business_rules: Rules, drive_graph: nx.MultiDiGraph
+) -> None:
+    origin = geo.router.snap(*TIANANMEN)
+    dest = geo.router.snap(*ZHONGGUANCUN)
+    expected_m = _road_m_by_networkx(geo, drive_graph, origin, dest)
+    billed = {}
+    for clock in ("03:00", "08:30"):
+        band = geo.band_at(clock)
+        tow = choose_tow_destination(
+            geo, shops, geo.locate(*TIANANMEN), chosen=ZHONGGUANCUN, name="中关村", band=band
+        )
+        assert tow.tow_m == pytest.approx(expected_m, abs=3.0)
+        # The fastest route is a different road length in each band; the bill is not.
+        assert geo.router.route(origin, dest, band=band).length_m > tow.tow_m + 1_000
+        quote = make_quote(
+            member=True,
+            zone="inside_5th_ring",
+            on_highway=False,
+            tow_m=tow.tow_m,
+            rules=business_rules,
+        )
+        billed[clock] = (quote.billed_tow_km, quote.total_yuan)
+    # 15.57 km -> 15.6 -> 16 km started: 1 km beyond the free 15 -> 8 yuan, at any hour.
+    assert expected_m == pytest.approx(15_572, abs=5)
+    assert billed == {"03:00": (16, 8.0), "08:30": (16, 8.0)}

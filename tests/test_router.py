@@ -9,12 +9,14 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+import shapely
 
 from geo.coords import wgs84_to_gcj02
 from geo.errors import InputError
 from geo.graph import travel_attr
 from geo.places import Geo
-from geo.router import SnapSet
+from geo.projection import LocalProjection
+from geo.router import Snap, SnapSet
 
 TIANANMEN = (116.3975, 39.9087)
 PKU_EAST_GATE = (116.3165, 39.9995)
@@ -158,3 +160,160 @@ def test_bad_places_get_a_clear_error(geo: Geo, lon: object, lat: object, messag
 def test_far_points_are_told_the_covered_area(geo: Geo) -> None:
     with pytest.raises(InputError, match=r"network covers lon 116\.148\.\.116\.613"):
         geo.router.snap(116.30, 39.70)  # the southern arc of the 5th ring, outside the extract
+
+
+# ---------------------------------------------------------------------------- dead ends
+FRAGRANT_HILLS = (116.188, 39.992)  # 香山, at the foot of the hills west of the city
+CITY_STATION = (116.30, 39.98)  # a station in the city (Haidian, inside the 4th ring)
+
+
+def _edge_lines(geo: Geo) -> tuple[LocalProjection, np.ndarray]:
+    """Every edge's shape in a local metric frame (the test's own, not the router's)."""
+    net = geo.network
+    projection = LocalProjection(float(net.node_lon.mean()), float(net.node_lat.mean()))
+    x, y = projection.to_xy(net.geom_lon, net.geom_lat)
+    owner = np.repeat(np.arange(net.edge_count), np.diff(net.geom_offsets))
+    return projection, shapely.linestrings(np.column_stack((x, y)), indices=owner)
+
+
+def _snap_on(geo: Geo, edge: int, point: shapely.Point, line: shapely.LineString) -> Snap:
+    """The place ``point`` put on ``edge`` at its nearest point (as the router would)."""
+    fraction = float(shapely.line_locate_point(line, point, normalized=True))
+    twin = int(geo.network.twin_edge[edge])
+    if 0 <= twin < edge:
+        edge, twin, fraction = twin, edge, 1.0 - fraction
+    return Snap(edge, fraction, twin, math.nan, math.nan, float(shapely.distance(point, line)))
+
+
+def _exits(geo: Geo, snap: Snap, band: str) -> list[tuple[int, float]]:
+    """(OSM node, seconds) a truck at ``snap`` reaches first, either way along its road."""
+    net = geo.network
+    w = net.travel_s[net.band_index(band)]
+    exits = [(int(net.node_osm_id[net.head[snap.edge]]), (1.0 - snap.fraction) * w[snap.edge])]
+    if snap.twin >= 0:
+        exits.append((int(net.node_osm_id[net.head[snap.twin]]), snap.fraction * w[snap.twin]))
+    return exits
+
+
+def test_fragrant_hills_snaps_to_meichang_street_not_to_the_dead_end_park_road(
+    geo: Geo, drive_graph: nx.MultiDiGraph
+) -> None:
+    net, router = geo.network, geo.router
+    projection, lines = _edge_lines(geo)
+    here = shapely.Point(*projection.to_xy(*FRAGRANT_HILLS))
+    distance_m = shapely.distance(here, lines)
+    # What the data says: the nearest road is a 2.1 km service road into the park, 256 m
+    # away, hanging off the through network (every way in crosses one road, 18+ minutes of
+    # it at free flow); 煤厂街, a tertiary street, passes 2 m farther.
+    nearest = int(np.argmin(distance_m))
+    assert net.edge_highway(nearest) == "service" and net.length_m[nearest] > 2_000
+    park_road = _snap_on(geo, nearest, here, lines[nearest])
+    assert park_road.distance_m == pytest.approx(256.4, abs=0.5)
+    assert router.dead_end_s(park_road) > 15 * 60
+    street = [e for e in range(net.edge_count) if net.edge_name[e] == "煤厂街"]
+    street_m = float(distance_m[street].min())
+    assert street_m - park_road.distance_m < 5.0
+
+    placement = geo.locate(*FRAGRANT_HILLS)
+    assert placement.road_name == "煤厂街" and placement.highway == "tertiary"
+    assert placement.snap.distance_m == pytest.approx(street_m)
+
+    # Expected arrival from the city: networkx on the osmnx graph, to the end of 煤厂街
+    # nearest to Fragrant Hills (the snap is that end: 煤厂街's nearest point to the place).
+    street_nodes = {
+        node
+        for u, v, data in drive_graph.edges(data=True)
+        if "煤厂街"
+        in (data.get("name") if isinstance(data.get("name"), list) else [data.get("name")])
+        for node in (u, v)
+    }
+    end = min(
+        street_nodes,
+        key=lambda n: here.distance(
+            shapely.Point(*projection.to_xy(drive_graph.nodes[n]["x"], drive_graph.nodes[n]["y"]))
+        ),
+    )
+    assert (placement.snap.lon, placement.snap.lat) == pytest.approx(
+        (drive_graph.nodes[end]["x"], drive_graph.nodes[end]["y"]), abs=1e-6
+    )
+    station = router.snap(*CITY_STATION)
+    for band, dead_end_min in (("night", 45), ("morning_peak", 95)):
+        expected_s = min(
+            cost + nx.shortest_path_length(drive_graph, node, end, weight=travel_attr(band))
+            for node, cost in _exits(geo, station, band)
+        )
+        ours_s = router.travel_times_to(placement.snap, [station], band=band)[0]
+        assert ours_s == pytest.approx(expected_s, abs=1.0)
+        # By the park road the same call was predicted 47 min at night, 99 at the peak.
+        by_park_road_s = router.travel_times_to(park_road, [station], band=band)[0]
+        assert by_park_road_s > dead_end_min * 60 > ours_s + 20 * 60
+
+
+def test_snap_leaves_the_nearest_edge_only_for_a_cheaper_way_out_of_a_dead_end(
+    geo: Geo,
+) -> None:
+    router = geo.router
+    projection, lines = _edge_lines(geo)
+    tree = shapely.STRtree(lines)
+    lon, lat = _random_places(geo, 2000, seed=7)
+    points = shapely.points(*projection.to_xy(lon, lat))
+    _, nearest = tree.query_nearest(points, all_matches=False)
+    moved = 0
+    for point, edge, snap in zip(points, nearest, router.snap_many(lon, lat), strict=True):
+        on_nearest = _snap_on(geo, int(edge), point, lines[edge])
+        if snap.edge == on_nearest.edge:
+            assert snap.fraction == pytest.approx(on_nearest.fraction, abs=1e-9)
+            continue
+        moved += 1
+        # Only away from a dead end, to a road at most snap_margin_m farther, and only
+        # when the extra metres at walking pace cost less than the drive out of it.
+        assert router.dead_end_s(on_nearest) > 0
+        extra_m = snap.distance_m - on_nearest.distance_m
+        assert -1e-6 <= extra_m <= router.snap_margin_m
+        assert extra_m / router.snap_walk_mps + router.dead_end_s(snap) < router.dead_end_s(
+            on_nearest
+        )
+    assert 0 < moved < 0.06 * len(points)  # 4 % of random places, in this data
+
+
+# ---------------------------------------------------------------------------- road distance
+def test_shortest_length_equals_networkx_by_length(geo: Geo, drive_graph: nx.MultiDiGraph) -> None:
+    net, router = geo.network, geo.router
+    rng = np.random.default_rng(11)
+    lon, lat = _random_places(geo, 25, seed=11)
+    for origin, node in zip(
+        router.snap_many(lon, lat), rng.choice(net.node_count, 25), strict=True
+    ):
+        dest = router.node_snap(int(node))  # exactly at the node: no partial edge at the end
+        target = int(net.node_osm_id[node])
+        exits = [(int(net.head[origin.edge]), (1.0 - origin.fraction) * net.length_m[origin.edge])]
+        if origin.twin >= 0:
+            exits.append((int(net.head[origin.twin]), origin.fraction * net.length_m[origin.twin]))
+        expected_m = min(
+            cost
+            + nx.shortest_path_length(drive_graph, int(net.node_osm_id[n]), target, weight="length")
+            for n, cost in exits
+        )
+        assert router.shortest_length_m(origin, dest) == pytest.approx(expected_m, rel=1e-9)
+
+
+def test_shortest_length_is_no_longer_than_any_bands_fastest_route(geo: Geo) -> None:
+    origin, dest = geo.router.snap(*TIANANMEN), geo.router.snap(*PKU_EAST_GATE)
+    shortest_m = geo.router.shortest_length_m(origin, dest)
+    lengths_m = {
+        band: geo.router.route(origin, dest, band=band).length_m for band in geo.network.bands
+    }
+    assert all(shortest_m <= length_m + 1e-6 for length_m in lengths_m.values())
+    assert len({round(length_m) for length_m in lengths_m.values()}) > 1  # the fastest varies
+
+
+def test_shortest_length_on_one_edge(geo: Geo) -> None:
+    net = geo.network
+    edge = int(np.flatnonzero(geo.network.twin_edge < 0)[100])
+    a, b = np.array(net.edge_coords(edge))[[0, -1]]
+    origin = geo.router.snap(*(a + (b - a) * 0.2))
+    dest = geo.router.snap(*(a + (b - a) * 0.7))
+    assert geo.router.shortest_length_m(origin, dest) == pytest.approx(
+        (dest.fraction - origin.fraction) * net.length_m[edge], rel=1e-9
+    )
+    assert geo.router.shortest_length_m(origin, origin) == 0.0

@@ -125,7 +125,7 @@ def test_vs_vroom_compare() -> None:
     data = read_solomon(INSTANCES / "C101.txt")
     data["jobs"][0]["promise"] = 1  # unkeepable: both break it
     data["vehicles"][0]["steps"] = [{"type": "job", "id": 5, "pinned": True}]
-    [row] = vs_vroom.compare({"C101": data}, time_limit_s=0.5, threads=1)
+    [row] = vs_vroom.compare({"C101": data}, time_limit_s=2.0, threads=1)
     assert row["name"] == "C101"
     for side in ("ours", "vroom"):
         assert row[side]["feasible"], row[side]["violations"]

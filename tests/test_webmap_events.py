@@ -4,6 +4,7 @@ from the store. Real Beijing network and fleet, Flask-SocketIO's test client."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,9 @@ from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 
 from geo.coords import wgs84_to_gcj02
+from geo.router import Snap
 from optimizer.dispatch.model import JobState
+from optimizer.dispatch.rules import Rules
 from rescue.cli import main
 from webmap.app import Runtime, socketio
 from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user
@@ -27,6 +30,7 @@ MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 Login = Callable[[Flask], FlaskClient]  # the ``login`` fixture
 Connect = Callable[[Flask], SocketIOTestClient]  # the ``connect`` fixture
 FAR_NORTH_WEST = (116.15, 40.05)  # between the 5th and 6th rings, far from the bases
+NEAR_CENTRE = (116.4035, 39.9050)  # a few hundred metres east of Tiananmen
 
 
 @pytest.fixture
@@ -55,6 +59,12 @@ def _drain(sio: SocketIOTestClient) -> dict[str, list[Any]]:
     for message in sio.get_received():
         by_name.setdefault(message["name"], []).append(message["args"][0])
     return by_name
+
+
+def _travel_s(app: Flask, origin: Snap, dest: Snap) -> float:
+    """Road travel time now (the tests' clock is in the daytime band)."""
+    geo = _rt(app).center.geo
+    return float(geo.router.travel_times_from(origin, [dest], band="daytime")[0])
 
 
 def _state(app: Flask) -> dict[str, Any]:
@@ -167,7 +177,15 @@ def test_intake_answers_triage_quote_and_proposal_and_reaches_everyone(
 ) -> None:
     first, second = connect(app), connect(app)
     ack = first.emit(
-        "intake", make_call(centre, "engine_failure", member=False, member_card=None), callback=True
+        "intake",
+        make_call(
+            centre,
+            "engine_failure",
+            member=False,
+            member_card=None,
+            customer_need="tow to a garage",
+        ),
+        callback=True,
     )
     assert ack["ok"], ack
     job, proposal = ack["job"], ack["proposal"]
@@ -267,6 +285,11 @@ BAD_COMMANDS: list[tuple[str, Any, str | None]] = [
     ("dispatch", {"job_id": "J00001", "truck_id": "T99"}, "truck_id"),
     ("dispatch", {"job_id": "J00001", "truck_id": "T01", "version": "1"}, "version"),
     ("dispatch", ["J00001", "T01"], "payload"),
+    ("dispatch", {"job_id": "J00001", "truck_id": "T01", "eta_at_s": "soon"}, "eta_at_s"),
+    ("dispatch", {"job_id": "J00001", "truck_id": "T01", "eta_s": [1]}, "eta_s"),
+    ("dispatch", {"job_id": "J00001", "truck_id": "T01", "eta_s": False}, "eta_s"),
+    ("dispatch", {"job_id": "J00001", "truck_id": "T01", "status": 1}, "status"),
+    ("dispatch", {"job_id": "J00001", "truck_id": "T01", "status": "fine"}, "status"),
     ("reassign", {"job_id": "J00001", "truck_id": "T01"}, "version"),
     ("reassign", {"job_id": "J00001", "truck_id": "T01", "version": True}, "version"),
     ("advance", {"job_id": "J00001", "version": 1}, "state"),
@@ -498,6 +521,105 @@ def test_an_assigned_job_turns_late_as_time_passes(
     assert late["status"] == "late"
 
 
+def test_a_stale_proposal_is_refused_with_the_fresh_one_to_confirm_again(
+    app: Flask,
+    clock: ManualClock,
+    make_call: MakeCall,
+    centre: tuple[float, float],
+    business_rules: Rules,
+    connect: Connect,
+) -> None:
+    """The page proposed a truck; 12 s later the simulation gave that truck another job; the
+    dispatcher's "Confirm" must not make the call late when another truck is free."""
+    sio = connect(app)
+    center = _rt(app).center
+    board = center.board
+    ack = _intake(sio, make_call(centre))
+    job, shown = ack["job"], ack["proposal"]
+    chosen, runner_up = shown["best"], shown["candidates"][1]
+    assert chosen["status"] == "on_time" and chosen["wait_s"] == 0  # an idle truck near by
+    clock.advance(12)
+    other = center.intake(make_call(NEAR_CENTRE), user="sim")["job"]["id"]
+    center.dispatch(other, chosen["truck"], user="sim")  # no ETA shown: taken as it is
+    given_at = clock.now()
+    _drain(sio)
+    stored = _rt(app).store.event_count()
+    # What the chosen truck needs now: prepare, drive to the other call, repair it, prepare,
+    # drive back here.
+    prep, service = business_rules.prep_s, business_rules.on_site_service_s
+    here, there = board.jobs[job["id"]].snap, board.jobs[other].snap
+    to_other = _travel_s(app, board.truck_snap(chosen["truck"]), there)
+    back = _travel_s(app, there, here)
+    expected_at = given_at + prep + to_other + service + prep + back
+    later_min = math.ceil((expected_at - chosen["eta_at_s"]) / 60)
+    assert expected_at - chosen["eta_at_s"] > 120  # the margin of rules.toml [dispatch]
+
+    seen = {"eta_at_s": chosen["eta_at_s"], "status": chosen["status"]}
+    payload = {"job_id": job["id"], "truck_id": chosen["truck"], "version": job["version"]}
+    error = _refused(sio, "dispatch", {**payload, **seen}, "eta_at_s")
+    assert error["value"] == chosen["eta_at_s"]
+    assert f"{chosen['truck']} arrives {later_min} min later than shown" in error["message"]
+    assert error["message"].endswith(
+        f"the proposal shown was out of date; fresh proposal {runner_up['truck']}, "
+        f"ETA {math.ceil(runner_up['eta_s'] / 60)} min, on_time: confirm again"
+    )
+    assert (error["job_id"], error["truck_id"]) == (job["id"], chosen["truck"])
+    fresh = error["proposal"]
+    stale_row = next(c for c in fresh["candidates"] if c["truck"] == chosen["truck"])
+    assert stale_row["eta_at_s"] == pytest.approx(expected_at, abs=0.1)
+    assert stale_row["wait_s"] == pytest.approx(expected_at - given_at - prep - back, abs=0.1)
+    # The runner-up was idle and still is: it is the fresh proposal, same arrival.
+    assert fresh["best"]["truck"] == runner_up["truck"]
+    assert fresh["best"]["eta_at_s"] == pytest.approx(runner_up["eta_at_s"] + 12, abs=0.2)
+    # Nothing changed, nothing stored.
+    assert board.jobs[job["id"]].state == JobState.RECEIVED
+    assert _rt(app).store.event_count() == stored
+    # Confirm again, with the fresh proposal: accepted.
+    best = fresh["best"]
+    answer = sio.emit(
+        "dispatch",
+        {**payload, "truck_id": best["truck"], "eta_at_s": best["eta_at_s"], "status": "on_time"},
+        callback=True,
+    )
+    assert answer["ok"], answer
+    assert answer["job"]["truck_id"] == best["truck"] and answer["job"]["state"] == "assigned"
+
+
+def test_a_call_nobody_dispatches_raises_an_alert_after_three_minutes(
+    app: Flask, clock: ManualClock, make_call: MakeCall, connect: Connect
+) -> None:
+    sio, other = connect(app), connect(app)
+    center = _rt(app).center
+    job = _intake(sio, make_call())["job"]
+    assert job["promise"]["status"] == "on_time" and job["promise"]["alerting"] is False
+    _drain(other)
+    clock.advance(179)
+    center.watch_promises()
+    assert "promise_alert" not in _drain(other)
+    clock.advance(1)  # 3 minutes: rules.toml [promise] undispatched_alert_min
+    center.watch_promises()
+    seen = _drain(other)
+    [alert] = seen["promise_alert"]
+    assert alert["job_id"] == job["id"]
+    assert (alert["status"], alert["reason"]) == ("on_time", "not_dispatched")
+    assert alert["reasons"] == ["not_dispatched"] and alert["alerting"] is True
+    assert alert["message"] == f"Job {job['id']} has waited 3 min without a truck"
+    assert seen["job_updated"][-1]["promise"]["reason"] == "not_dispatched"
+    assert [a["job_id"] for a in center.snapshot()["alerts"]] == [job["id"]]
+    center.watch_promises()  # said once
+    assert "promise_alert" not in _drain(other)
+    # Dispatched: on time, no alert any more.
+    fresh = sio.emit("propose", {"job_id": job["id"]}, callback=True)["proposal"]
+    assert fresh["reasons"] == ["not_dispatched"]
+    answer = sio.emit(
+        "dispatch",
+        {"job_id": job["id"], "truck_id": fresh["best"]["truck"], "version": job["version"]},
+        callback=True,
+    )
+    assert answer["ok"] and answer["job"]["promise"]["alerting"] is False
+    assert center.snapshot()["alerts"] == []
+
+
 # ---------------------------------------------------------------------------- store
 def test_restart_rebuilds_the_state_from_the_store(
     make_app: Callable[..., Flask], clock: ManualClock, make_call: MakeCall, connect: Connect
@@ -631,3 +753,37 @@ def test_replan_plans_all_open_calls_and_every_dispatcher_sees_it(
     for job in before["jobs"] + after["jobs"]:
         job.pop("promise")
     assert after["jobs"] == before["jobs"] and after["trucks"] == before["trucks"]
+
+
+@pytest.mark.parametrize(
+    "place", [(116.656, 39.909), (116.654, 40.130), (116.410, 39.509)], ids=str
+)  # Tongzhou, Shunyi, Daxing airport: beyond the road data
+def test_a_call_beyond_the_road_data_is_taken_quoted_and_dispatched_with_an_estimate(
+    app: Flask, make_call: MakeCall, connect: Connect, place: tuple[float, float]
+) -> None:
+    sio = connect(app)
+    ack = _intake(sio, make_call(place, "flat_battery"))
+    job, proposal = ack["job"], ack["proposal"]
+    assert job["placement"]["estimated"] is True
+    assert job["placement"]["off_network_m"] > 2000
+    assert job["placement"]["zone"] in ("between_5th_and_6th_ring", "outside_6th_ring")
+    assert proposal["estimated"] is True and proposal["best"] is not None
+    assert "估算" in proposal["script_zh"]
+    assert job["promise"]["estimated"] is True
+    answer = sio.emit(
+        "dispatch",
+        {"job_id": job["id"], "truck_id": proposal["best"]["truck"], "version": job["version"]},
+        callback=True,
+    )
+    assert answer["ok"], answer
+    truck = _rt(app).center.truck_json(proposal["best"]["truck"])
+    # The truck's drive ends at the caller's own point, past the end of the road data.
+    assert truck["route"]["geometry"]["coordinates"][-1] == [place[0], place[1]]
+
+
+def test_a_call_200_km_away_is_refused_naming_the_service_area(
+    app: Flask, make_call: MakeCall, connect: Connect
+) -> None:
+    error = _refused(connect(app), "intake", make_call((118.75, 39.9)), "location")
+    assert "service area is the 6th Ring Road and 80 km beyond it" in error["message"]
+    assert _rt(app).store.event_count() == 0

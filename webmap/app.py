@@ -3,7 +3,9 @@
 Thin by design: every handler checks the payload's shape, calls the center, and answers
 with an acknowledgement ``{"ok": true, ...}``; on an error it emits ``error``
 ``{"event", "field", "value", "message"}`` to the sender (and acknowledges
-``{"ok": false, "error": ...}``), and the state is unchanged. Changes reach every logged-in
+``{"ok": false, "error": ...}``), and the state is unchanged. A ``dispatch`` refused because
+the proposal shown went stale adds ``"proposal"`` (the fresh one), ``"job_id"`` and
+``"truck_id"`` to the error. Changes reach every logged-in
 dispatcher through the ``dispatchers`` room.
 
 Client -> server: ``intake``, ``propose``, ``dispatch``, ``reassign``, ``advance``,
@@ -45,7 +47,7 @@ from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import load_business_rules
 from optimizer.dispatch.shops import Shops
 from webmap import auth
-from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, StoreError
+from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, RefusalError, StoreError
 from webmap.clock import Clock, SimClock
 from webmap.layers import Layer, rings_geojson, roads_geojson, shops_geojson
 from webmap.serialize import jsonable
@@ -77,7 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "SIM_SEED": None,
     "SIM_CALLS_PER_HOUR": SimConfig.calls_per_hour,
     "TICK_S": 1.0,
-    "PROMISE_WATCH_S": 2.0,
+    "PROMISE_WATCH_S": 1.0,  # promise checks and alerts (undispatched calls too), every second
     "POSITIONS_FLUSH_S": 5.0,
     "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://... to share broadcasts between servers
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -275,6 +277,7 @@ class _Payload:
     TYPES: ClassVar[dict[type, str]] = {
         str: "text",
         int: "an integer",
+        float: "a number",
         bool: "true or false",
         list: "a list",
         dict: "an object",
@@ -292,7 +295,8 @@ class _Payload:
                 raise InputError(name, None, "is required")
             return default
         wrong = isinstance(value, bool) and kind is not bool
-        if wrong or not isinstance(value, kind):
+        accepted: type | tuple[type, ...] = (int, float) if kind is float else kind
+        if wrong or not isinstance(value, accepted):
             raise InputError(name, jsonable(value), f"must be {self.TYPES[kind]}")
         return value
 
@@ -313,6 +317,8 @@ def _event(name: str) -> Callable[[Callable[[Any, str], dict[str, Any]]], Any]:
             data = args[0] if len(args) == 1 else (None if not args else list(args))
             try:
                 answer = fn(data, _user())
+            except RefusalError as error:
+                return _refuse(name, error.field, error.value, error.reason, error.details)
             except InputError as error:
                 return _refuse(name, error.field, error.value, error.reason)
             except StoreError as error:
@@ -328,8 +334,15 @@ def _event(name: str) -> Callable[[Callable[[Any, str], dict[str, Any]]], Any]:
     return decorator
 
 
-def _refuse(event: str, field_name: str | None, value: Any, message: str) -> dict[str, Any]:
+def _refuse(
+    event: str,
+    field_name: str | None,
+    value: Any,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     error = {"event": event, "field": field_name, "value": jsonable(value), "message": message}
+    error.update(jsonable(details or {}))
     emit("error", error)
     return {"ok": False, "error": error}
 
@@ -364,11 +377,17 @@ def on_propose(data: Any, user: str) -> dict[str, Any]:
 
 @_event("dispatch")
 def on_dispatch(data: Any, user: str) -> dict[str, Any]:
+    """Confirm a job on a truck; with what the dispatcher was shown for it (``eta_at_s`` or
+    ``eta_s``, ``status``) a proposal gone stale is refused with the fresh one
+    (the error's ``proposal``)."""
     p = _Payload(data)
     return runtime().center.dispatch(
         p.get("job_id", str),
         p.get("truck_id", str),
         version=p.get("version", int, required=False),
+        eta_at_s=p.get("eta_at_s", float, required=False),
+        eta_s=p.get("eta_s", float, required=False),
+        status=p.get("status", str, required=False),
         user=user,
     )
 

@@ -7,7 +7,9 @@ dispatchers needs around it:
 - a lock, so commands from many threads apply one at a time;
 - a version per job: a command that changes a job carries the version its sender saw,
   and a stale one is refused saying who changed the job and how (two dispatchers drag the
-  same job: the first wins, the second is told);
+  same job: the first wins, the second is told); a dispatch confirmed with what the
+  dispatcher was shown (the truck's predicted arrival and promise status) is checked against
+  a fresh prediction first, and refused with the fresh proposal if it went stale;
 - the store: every accepted command is appended before it is acknowledged, and on start
   the events are replayed through the board, so a restart loses nothing;
 - publishing: every change is handed to the subscribers (the app broadcasts it), with the
@@ -30,7 +32,7 @@ from typing import Any
 from geo.coords import check_crs, to_wgs84
 from geo.errors import InputError
 from geo.places import Geo
-from optimizer.dispatch.board import DispatchBoard
+from optimizer.dispatch.board import DispatchBoard, StaleProposalError
 from optimizer.dispatch.fleet_file import load_board
 from optimizer.dispatch.legs import Drive, DriveBook
 from optimizer.dispatch.model import JobState, LonLat
@@ -53,6 +55,15 @@ FINAL_STATES = frozenset({JobState.CLOSED, JobState.CANCELLED})
 
 class StoreError(RuntimeError):
     """The store refused a command; the live state was rebuilt from the store."""
+
+
+class RefusalError(InputError):
+    """A refusal with more for the client than the field and value: ``details`` (JSON),
+    e.g. the fresh proposal of a stale dispatch."""
+
+    def __init__(self, field: str, value: Any, reason: str, *, details: dict[str, Any]) -> None:
+        super().__init__(field, value, reason)
+        self.details = details
 
 
 REPLAN_TIME_LIMIT_S = 1.5  # benchmarks/replan.py: 100 calls, 50 trucks within 2 s in all
@@ -269,9 +280,39 @@ class DispatchCenter:
         return answer
 
     def dispatch(
-        self, job_id: Any, truck_id: Any, *, user: str, version: Any = None
+        self,
+        job_id: Any,
+        truck_id: Any,
+        *,
+        user: str,
+        version: Any = None,
+        eta_at_s: Any = None,
+        eta_s: Any = None,
+        status: Any = None,
     ) -> dict[str, Any]:
-        """Confirm a received job on a truck."""
+        """Confirm a received job on a truck.
+
+        With what the dispatcher was shown for that truck (``eta_at_s``, the predicted
+        arrival, or ``eta_s``, and the promise ``status``), the truck's arrival is predicted
+        again first: if it got worse (see ``DispatchBoard.check_proposal``) the dispatch is
+        refused with the fresh proposal (``details["proposal"]``) to confirm again. Without
+        them (the simulation, the command line, a drag) the truck is taken as it is.
+        """
+
+        def check(now_s: float) -> None:
+            try:
+                self.board.check_proposal(
+                    job_id, truck_id, now_s=now_s, eta_at_s=eta_at_s, eta_s=eta_s, status=status
+                )
+            except StaleProposalError as stale:
+                fresh = proposal_json(stale.proposal, now_s=stale.now_s)
+                raise RefusalError(
+                    stale.field,
+                    stale.value,
+                    stale.reason,
+                    details={"job_id": job_id, "truck_id": truck_id, "proposal": fresh},
+                ) from stale
+
         return self._job_command(
             "dispatch",
             job_id,
@@ -279,6 +320,7 @@ class DispatchCenter:
             required=False,
             user=user,
             payload={"job_id": job_id, "truck_id": truck_id},
+            check=check,
         )
 
     def reassign(self, job_id: Any, truck_id: Any, *, user: str, version: Any) -> dict[str, Any]:
@@ -398,10 +440,13 @@ class DispatchCenter:
         required: bool,
         user: str,
         payload: dict[str, Any],
+        check: Callable[[float], None] | None = None,
     ) -> dict[str, Any]:
         with self.lock:
             self.board.job(job_id)
             self._check_version(job_id, version, required=required)
+            if check is not None:
+                check(self._now())
             messages = self._commit(kind, payload, user=user)
             answer = {"job": job_view(self, job_id)}
         self._send(messages)

@@ -17,6 +17,8 @@ REASON_TEXT = {
     "congestion": "traffic congestion at this time of day",
     "all_suitable_busy": "the suitable trucks are busy with other rescues",
     "no_suitable_truck": "no suitable truck is on duty",
+    "not_dispatched": "no truck has been dispatched yet",
+    "converted_to_tow": "the repair on site failed: a flatbed must come",
 }
 
 
@@ -40,15 +42,20 @@ def truck_view(center: DispatchCenter, truck_id: str) -> dict[str, Any]:
 def alert_view(center: DispatchCenter, job_id: str, *, now_s: float) -> dict[str, Any]:
     job, check = center.board.job(job_id), center.promises.get(job_id)
     assert check is not None, f"job {job_id} has no promise check"
-    when = "will be late" if check.status == "late" else "is at risk"
-    why = REASON_TEXT.get(check.reason or "", "")
+    why = "; ".join(REASON_TEXT.get(r, r) for r in check.reasons)
+    if check.status == "on_time":  # waiting for a dispatch: on time only if sent now
+        waited_s = center.board.delays(job, now_s=now_s).get("not_dispatched", 0.0)
+        message = f"Job {job_id} has waited {int(waited_s // 60)} min without a truck"
+    else:
+        when = "will be late" if check.status == "late" else "is at risk"
+        message = f"Job {job_id} {when}" + (f": {why}" if why else "")
     return jsonable(
         {
             "job_id": job_id,
             "at_s": now_s,
             **check.to_json(),
             "caller": {"name": job.intake.caller.name, "phone": job.intake.caller.phone},
-            "message": f"Job {job_id} {when}" + (f": {why}" if why else ""),
+            "message": message,
         }
     )
 

@@ -4,28 +4,83 @@ Predicted arrival = time until the truck is free (its remaining work, see
 :mod:`optimizer.dispatch.workload`) + preparation + road travel time from where it will be free,
 in the current time-of-day band. One backward search from the job gives the travel time
 from every truck at once. The promise (SERVICE_RULES §1) is checked for each candidate:
-``on_time``, ``at_risk`` (within the margin of the deadline) or ``late``, with the reason
-and the sentence the dispatcher tells the caller.
+``on_time``, ``at_risk`` (within the margin of the deadline) or ``late``, with the reasons
+(:func:`promise_reasons`: every cause, the main one first) and the sentence the dispatcher
+tells the caller.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from geo.config import load_rules
 from geo.places import Geo
 from geo.router import Snap, SnapSet
 from optimizer.dispatch.rules import Rules, TruckKind
 
 PromiseStatus = Literal["on_time", "at_risk", "late"]
-Reason = Literal["distance", "congestion", "all_suitable_busy", "no_suitable_truck"]
+Reason = Literal[
+    "distance",
+    "congestion",
+    "all_suitable_busy",
+    "no_suitable_truck",
+    "not_dispatched",
+    "converted_to_tow",
+]
+CAUSE_ORDER: tuple[Reason, ...] = (
+    "converted_to_tow",
+    "not_dispatched",
+    "all_suitable_busy",
+    "congestion",
+)
+"""Causes of a late arrival that can be taken away, in the order the main one is chosen:
+the time lost on a repair that turned into a tow, the time the call waited for a dispatch,
+the time until the truck is free, the traffic. What none of them explains is ``distance``."""
 FREE_FLOW_BAND = "night"
 CANDIDATES_SHOWN = 6  # the best truck and the next five
+
+
+@dataclass(frozen=True)
+class PromiseRules:
+    """The rules of the promise checks beyond :class:`~optimizer.dispatch.rules.Rules`:
+    ``[dispatch] stale_proposal_margin_s``, ``[promise] undispatched_alert_min`` and the
+    caller's sentence when several causes add up (``several_causes_*``, ``cause_*``,
+    ``causes_join_*``), from ``config/rules.toml``."""
+
+    stale_proposal_margin_s: float
+    undispatched_alert_s: float
+    several_causes_zh: str
+    several_causes_en: str
+    causes_join_zh: str
+    causes_join_en: str
+    cause_zh: dict[str, str]
+    cause_en: dict[str, str]
+
+    @classmethod
+    def from_toml(cls, raw: Mapping[str, Any]) -> PromiseRules:
+        promise, dispatch = raw["promise"], raw["dispatch"]
+        return cls(
+            stale_proposal_margin_s=float(dispatch["stale_proposal_margin_s"]),
+            undispatched_alert_s=float(promise["undispatched_alert_min"]) * 60.0,
+            several_causes_zh=str(promise["several_causes_zh"]),
+            several_causes_en=str(promise["several_causes_en"]),
+            causes_join_zh=str(promise["causes_join_zh"]),
+            causes_join_en=str(promise["causes_join_en"]),
+            cause_zh={str(k): str(v) for k, v in promise["cause_zh"].items()},
+            cause_en={str(k): str(v) for k, v in promise["cause_en"].items()},
+        )
+
+
+def load_promise_rules(raw: Mapping[str, Any] | None = None) -> PromiseRules:
+    """The promise rules in force (``config/rules.toml`` or ``$RESCUE_RULES``)."""
+    return PromiseRules.from_toml(raw or load_rules())
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +122,8 @@ class Candidate:
     travel_s: float
     status: PromiseStatus
     reason: Reason | None
+    reasons: list[Reason] = field(default_factory=list)
+    """Every cause when not on time, the main one (``reason``) first."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +138,15 @@ class Proposal:
     band: str
     script_zh: str
     script_en: str
+    reasons: list[Reason] = field(default_factory=list)
+    """Every cause, the main one (``reason``) first; ``["not_dispatched"]`` for a call on
+    time that has waited too long for a dispatch."""
+    estimated: bool = False
+    """The place lies beyond the road data: the arrivals include an estimate
+    (:mod:`geo.estimates`)."""
+
+    def candidate(self, truck_id: str) -> Candidate | None:
+        return next((c for c in self.candidates if c.truck == truck_id), None)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -99,6 +165,50 @@ def promise_status(arrival_s: float, deadline_s: float, rules: Rules) -> Promise
     return "on_time"
 
 
+def promise_reasons(
+    *,
+    now_s: float,
+    deadline_s: float,
+    wait_s: float,
+    travel_s: float,
+    free_flow_s: float,
+    rules: Rules,
+    prep_s: float | None = None,
+    delays: Mapping[Reason, float] | None = None,
+) -> list[Reason]:
+    """Why a truck will not keep the promise: every cause, the main one first.
+
+    ``wait_s`` is the time until the truck is free for this job (cause
+    ``all_suitable_busy``), ``travel_s`` its drive in the current band and ``free_flow_s``
+    the same drive at night (the difference: ``congestion``); ``prep_s`` defaults to the
+    rules' preparation time (0 for a crew already on its way). ``delays`` are the seconds
+    lost before this truck's part: ``not_dispatched`` (the call waited for a dispatch),
+    ``converted_to_tow`` (a repair on site failed and a flatbed must come).
+
+    A set of causes keeps the promise if the arrival without their seconds is in time.
+    The reasons are the causes of every smallest such set (one cause alone, or two that
+    only together suffice, ...), in :data:`CAUSE_ORDER`; ``["distance"]`` when even
+    without all of them the promise would not be kept.
+    """
+    prep_s = rules.prep_s if prep_s is None else prep_s
+    keep_by_s = deadline_s - rules.at_risk_margin_s
+    arrival_s = now_s + wait_s + prep_s + travel_s
+    seconds: dict[Reason, float] = {k: v for k, v in (delays or {}).items() if v > 0}
+    seconds["all_suitable_busy"] = wait_s
+    seconds["congestion"] = travel_s - free_flow_s
+    causes = [c for c in CAUSE_ORDER if seconds.get(c, 0.0) > 0]
+    keeping: list[set[Reason]] = []
+    for size in range(1, len(causes) + 1):
+        for combo in itertools.combinations(causes, size):
+            chosen = set(combo)
+            if any(smaller <= chosen for smaller in keeping):
+                continue
+            if arrival_s - sum(seconds[c] for c in combo) <= keep_by_s:
+                keeping.append(chosen)
+    reasons = [c for c in causes if any(c in chosen for chosen in keeping)]
+    return reasons or ["distance"]
+
+
 def promise_reason(
     *,
     now_s: float,
@@ -109,30 +219,62 @@ def promise_reason(
     rules: Rules,
     prep_s: float | None = None,
 ) -> Reason:
-    """Why a truck will not keep the promise: the first cause whose removal would keep it.
-
-    ``wait_s`` is the time until the truck is free for this job, ``travel_s`` its drive in
-    the current band and ``free_flow_s`` the same drive at night; ``prep_s`` defaults to
-    the rules' preparation time (0 for a crew already on its way).
-    """
-    prep_s = rules.prep_s if prep_s is None else prep_s
-    keep_by_s = deadline_s - rules.at_risk_margin_s
-    if wait_s > 0 and now_s + prep_s + travel_s <= keep_by_s:
-        return "all_suitable_busy"
-    if now_s + wait_s + prep_s + free_flow_s <= keep_by_s:
-        return "congestion"
-    return "distance"
+    """The main cause of :func:`promise_reasons` (no delays before the truck's part)."""
+    return promise_reasons(
+        now_s=now_s,
+        deadline_s=deadline_s,
+        wait_s=wait_s,
+        travel_s=travel_s,
+        free_flow_s=free_flow_s,
+        rules=rules,
+        prep_s=prep_s,
+    )[0]
 
 
 def caller_script(
-    status: PromiseStatus, reason: Reason | None, eta_s: float, rules: Rules
+    status: PromiseStatus,
+    reasons: Reason | Sequence[Reason] | None,
+    eta_s: float,
+    rules: Rules,
+    promise_rules: PromiseRules | None = None,
+    *,
+    estimated: bool = False,
 ) -> tuple[str, str]:
-    """The sentence to tell the caller (SERVICE_RULES §1), Chinese and English."""
-    key = "on_time" if status == "on_time" else (reason or "distance")
+    """The sentence to tell the caller (SERVICE_RULES §1), Chinese and English.
+
+    On time: the promise sentence. One cause with its own sentence in ``[scripts]``: that
+    sentence. Several causes (or a cause without its own sentence): ``several_causes_*``
+    naming every cause, so the caller hears all of them (busy trucks *and* traffic).
+    ``estimated``: the place is beyond the road data, and the sentence says the time is
+    an estimate (``[scripts] estimate_note_*``).
+    """
+    zh, en = _caller_sentence(status, reasons, eta_s, rules, promise_rules)
+    if estimated:
+        zh, en = zh + rules.scripts["estimate_note_zh"], en + rules.scripts["estimate_note_en"]
+    return zh, en
+
+
+def _caller_sentence(
+    status: PromiseStatus,
+    reasons: Reason | Sequence[Reason] | None,
+    eta_s: float,
+    rules: Rules,
+    promise_rules: PromiseRules | None,
+) -> tuple[str, str]:
+    causes: list[Reason] = [reasons] if isinstance(reasons, str) else list(reasons or [])
     minutes = math.ceil(eta_s / 60.0) if math.isfinite(eta_s) else 0
+    key = "on_time" if status == "on_time" else (causes[0] if causes else "distance")
+    if status == "on_time" or (len(causes) <= 1 and f"{key}_zh" in rules.scripts):
+        return (
+            rules.scripts[f"{key}_zh"].format(minutes=minutes),
+            rules.scripts[f"{key}_en"].format(minutes=minutes),
+        )
+    texts = promise_rules or load_promise_rules()
+    zh = texts.causes_join_zh.join(texts.cause_zh[c] for c in causes)
+    en = texts.causes_join_en.join(texts.cause_en[c] for c in causes)
     return (
-        rules.scripts[f"{key}_zh"].format(minutes=minutes),
-        rules.scripts[f"{key}_en"].format(minutes=minutes),
+        texts.several_causes_zh.format(causes=zh, minutes=minutes),
+        texts.several_causes_en.format(causes=en, minutes=minutes),
     )
 
 
@@ -146,35 +288,78 @@ def rank_trucks(
     band: str,
     rules: Rules,
     geo: Geo,
+    delays: Mapping[Reason, float] | None = None,
+    promise_rules: PromiseRules | None = None,
+    include: str | None = None,
+    estimate_s: tuple[float, float] = (0.0, 0.0),
 ) -> Proposal:
-    """Rank the suitable trucks of ``view`` for a job at ``job_snap``; see module docstring."""
+    """Rank the suitable trucks of ``view`` for a job at ``job_snap``; see module docstring.
+
+    ``delays``: seconds already lost before any truck's part (see :func:`promise_reasons`);
+    with ``not_dispatched`` among them, a proposal on time still says so. ``include``: a
+    truck also listed among the candidates (after the best six) if it is suitable, so its
+    fresh arrival can be compared with what a dispatcher was shown. ``estimate_s``: for a
+    place beyond the road data, the estimated seconds from the road point to it, in
+    ``band`` and at free flow (:meth:`geo.places.Geo.off_network_s`).
+    """
+    estimated = estimate_s[0] > 0
     suitable = view.suitable(required_kind, flatbed_can_service=rules.flatbed_can_service)
     if not suitable.any():
-        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules)
-        return Proposal(None, [], "late", "no_suitable_truck", deadline_s, band, zh, en)
-    travel_s = geo.router.travel_times_to(job_snap, view.free_snaps, band=band)
+        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules, promise_rules)
+        return Proposal(
+            None,
+            [],
+            "late",
+            "no_suitable_truck",
+            deadline_s,
+            band,
+            zh,
+            en,
+            ["no_suitable_truck"],
+            estimated,
+        )
+    travel_s = geo.router.travel_times_to(job_snap, view.free_snaps, band=band) + estimate_s[0]
     wait_s = np.maximum(view.free_at_s - now_s, 0.0)
     eta_s = np.where(suitable, wait_s + rules.prep_s + travel_s, np.inf)
     order = np.argsort(eta_s, kind="stable")[:CANDIDATES_SHOWN]
     order = order[np.isfinite(eta_s[order])]
     if order.size == 0:
-        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules)
-        return Proposal(None, [], "late", "no_suitable_truck", deadline_s, band, zh, en)
+        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules, promise_rules)
+        return Proposal(
+            None,
+            [],
+            "late",
+            "no_suitable_truck",
+            deadline_s,
+            band,
+            zh,
+            en,
+            ["no_suitable_truck"],
+            estimated,
+        )
+    if include in view.truck_ids:
+        extra = view.truck_ids.index(include)
+        if math.isfinite(eta_s[extra]) and extra not in order:
+            order = np.append(order, extra)
     statuses = [promise_status(now_s + eta_s[i], deadline_s, rules) for i in order]
     free_flow_s = None
     if any(s != "on_time" for s in statuses):
-        free_flow_s = geo.router.travel_times_to(job_snap, view.free_snaps, band=FREE_FLOW_BAND)
+        free_flow_s = (
+            geo.router.travel_times_to(job_snap, view.free_snaps, band=FREE_FLOW_BAND)
+            + estimate_s[1]
+        )
     candidates = []
     for i, status in zip(order, statuses, strict=True):
-        reason = None
+        reasons: list[Reason] = []
         if status != "on_time" and free_flow_s is not None:
-            reason = promise_reason(
+            reasons = promise_reasons(
                 now_s=now_s,
                 deadline_s=deadline_s,
                 wait_s=float(wait_s[i]),
                 travel_s=float(travel_s[i]),
                 free_flow_s=float(free_flow_s[i]),
                 rules=rules,
+                delays=delays,
             )
         candidates.append(
             Candidate(
@@ -184,9 +369,26 @@ def rank_trucks(
                 wait_s=float(wait_s[i]),
                 travel_s=float(travel_s[i]),
                 status=status,
-                reason=reason,
+                reason=reasons[0] if reasons else None,
+                reasons=reasons,
             )
         )
     best = candidates[0]
-    zh, en = caller_script(best.status, best.reason, best.eta_s, rules)
-    return Proposal(best, candidates, best.status, best.reason, deadline_s, band, zh, en)
+    reasons = list(best.reasons)
+    if best.status == "on_time" and (delays or {}).get("not_dispatched", 0.0) > 0:
+        reasons = ["not_dispatched"]  # on time if sent now, but the call has waited too long
+    zh, en = caller_script(
+        best.status, reasons, best.eta_s, rules, promise_rules, estimated=estimated
+    )
+    return Proposal(
+        best,
+        candidates,
+        best.status,
+        reasons[0] if reasons else None,
+        deadline_s,
+        band,
+        zh,
+        en,
+        reasons,
+        estimated,
+    )

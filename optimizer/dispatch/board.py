@@ -7,16 +7,27 @@ broadcasting belong to ``webmap.center``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from geo.errors import InputError
 from geo.places import Geo
 from geo.router import Snap
-from optimizer.dispatch.assign import FleetView, Proposal, rank_trucks
+from optimizer.dispatch.assign import (
+    FREE_FLOW_BAND,
+    FleetView,
+    PromiseRules,
+    Proposal,
+    Reason,
+    load_promise_rules,
+    promise_status,
+    rank_trucks,
+)
 from optimizer.dispatch.clock import beijing_time
 from optimizer.dispatch.intake import parse_intake, parse_lonlat
 from optimizer.dispatch.model import (
+    ALLOWED_TRANSITIONS,
     ON_TRUCK_STATES,
     Job,
     JobState,
@@ -25,10 +36,9 @@ from optimizer.dispatch.model import (
     TruckState,
     parse_job_state,
 )
-from optimizer.dispatch.quote import Quote, make_quote
+from optimizer.dispatch.pricing import price_call, quote_call
 from optimizer.dispatch.rules import TRUCK_KINDS, Rules
-from optimizer.dispatch.shops import Shops, TowDestination, choose_tow_destination
-from optimizer.dispatch.triage import required_kind
+from optimizer.dispatch.shops import Shops, choose_tow_destination
 from optimizer.dispatch.workload import TruckPlan, plan_truck
 
 # Truck state while it works on a job in a given state.
@@ -38,14 +48,38 @@ _TRUCK_STATE_FOR_JOB = {
     JobState.ON_SCENE: TruckState.ON_SCENE,
     JobState.TOWING: TruckState.TOWING,
 }
+CONVERTED_NOTE = "converted to tow"
+"""How :meth:`optimizer.dispatch.model.Job.convert_to_tow` notes a job sent back for a flatbed."""
+PROMISE_STATUSES = ("on_time", "at_risk", "late")
+
+
+class StaleProposalError(InputError):
+    """A confirmed dispatch refused because the chosen truck's arrival is no longer what
+    the dispatcher was shown; ``proposal`` is the fresh one (made at ``now_s``)."""
+
+    def __init__(
+        self, field: str, value: Any, reason: str, *, proposal: Proposal, now_s: float
+    ) -> None:
+        super().__init__(field, value, reason)
+        self.proposal = proposal
+        self.now_s = now_s
 
 
 class DispatchBoard:
     """Live dispatch state with its rules; every method validates before it changes anything."""
 
-    def __init__(self, geo: Geo, rules: Rules, shops: Shops, trucks: Iterable[Truck]) -> None:
+    def __init__(
+        self,
+        geo: Geo,
+        rules: Rules,
+        shops: Shops,
+        trucks: Iterable[Truck],
+        *,
+        promise_rules: PromiseRules | None = None,
+    ) -> None:
         self.geo = geo
         self.rules = rules
+        self.promise_rules = promise_rules or load_promise_rules()
         self.shops = shops
         self.trucks: dict[str, Truck] = {}
         self.jobs: dict[str, Job] = {}
@@ -96,7 +130,8 @@ class DispatchBoard:
             for truck in self.trucks.values():
                 if truck.state != TruckState.OFF_DUTY:
                     plan = self.plan(truck.id, now_s=now_s)
-                    rows.append((truck.id, truck.kind, plan.free_at_s, plan.free_snap))
+                    free_at_s = plan.free_at_s + plan.leaving_s  # back on the road
+                    rows.append((truck.id, truck.kind, free_at_s, plan.free_snap))
             self._view = FleetView.build(rows)
         return self._view
 
@@ -170,6 +205,7 @@ class DispatchBoard:
                 "on_duty", on_duty, f"truck {truck_id} still has work: {', '.join(truck.queue)}"
             )
         truck.state = TruckState.IDLE if on_duty else TruckState.OFF_DUTY
+        self._sync_truck_state(truck)  # back on duty with work: the state of its first job
         self._changed(truck_id)
 
     # ------------------------------------------------------------------ calls
@@ -179,50 +215,57 @@ class DispatchBoard:
             raise InputError("job_id", job_id, "already exists")
         intake = parse_intake(data, self.rules)
         created_s = now_s if intake.created_at_s is None else intake.created_at_s
-        placement = self.geo.placement(self.geo.router.snap(*intake.location, field="location"))
-        kind = required_kind(
-            intake.fault_category, self.rules, tow_requested=intake.tow_destination is not None
+        priced = price_call(
+            intake, geo=self.geo, rules=self.rules, shops=self.shops, band=self.band_at(now_s)
         )
         job = Job(
             id=job_id,
             intake=intake,
-            required_kind=kind,
+            required_kind=priced.required_kind,
             created_at_s=created_s,
             deadline_s=created_s + self.rules.promise_s,
-            placement=placement,
+            placement=priced.placement,
         )
-        if kind == "flatbed":
-            destination = self._tow_destination(
-                placement.snap, intake.tow_destination, intake.tow_destination_name, now_s=now_s
-            )
-            job.tow_destination, job.tow_destination_name = destination.lonlat, destination.name
-            job.destination_snap, job.tow_m = destination.snap, destination.tow_m
-        job.quote = self._quote(job)
+        if priced.tow is not None:
+            tow = priced.tow
+            job.tow_destination, job.tow_destination_name = tow.lonlat, tow.name
+            job.destination_snap, job.tow_m = tow.snap, tow.tow_m
+        job.quote = priced.quote
         self.jobs[job_id] = job
         return job
 
-    def _quote(self, job: Job) -> Quote:
-        intake, placement = job.intake, job.placement
-        assert placement is not None
-        return make_quote(
-            member=intake.member,
-            zone=placement.zone,
-            on_highway=placement.on_highway or bool(intake.on_highway_reported),
-            tow_m=job.tow_m,
-            rules=self.rules,
-            accident=intake.accident,
-            insurer=intake.insurer,
-        )
+    def delays(self, job: Job, *, now_s: float) -> dict[Reason, float]:
+        """Seconds the job lost before its truck's part (causes of a late arrival, see
+        :func:`optimizer.dispatch.assign.promise_reasons`), from its history:
 
-    def _tow_destination(
-        self, origin: Snap, chosen: LonLat | None, name: str, *, now_s: float
-    ) -> TowDestination:
-        return choose_tow_destination(
-            self.geo, self.shops, origin, chosen=chosen, name=name, band=self.band_at(now_s)
-        )
+        - ``not_dispatched``: the time it waited in ``received`` for a truck, in all (the
+          wait going on included), once that reaches the rules' ``undispatched_alert_min``;
+        - ``converted_to_tow``: the time spent on trucks before a repair on site failed and
+          the job went back for a flatbed.
+        """
+        waited_s = on_truck_s = converted_s = 0.0
+        mark_s, waiting = job.created_at_s, True
+        for entry in job.history:
+            if entry.state == JobState.RECEIVED and not waiting:
+                on_truck_s += entry.at_s - mark_s
+                mark_s, waiting = entry.at_s, True
+                if entry.note.startswith(CONVERTED_NOTE):
+                    converted_s, on_truck_s = converted_s + on_truck_s, 0.0
+            elif entry.state == JobState.ASSIGNED and waiting:
+                waited_s += entry.at_s - mark_s
+                mark_s, waiting = entry.at_s, False
+        if job.state == JobState.RECEIVED:
+            waited_s += max(0.0, now_s - mark_s)
+        delays: dict[Reason, float] = {}
+        if waited_s >= self.promise_rules.undispatched_alert_s:
+            delays["not_dispatched"] = waited_s
+        if converted_s > 0:
+            delays["converted_to_tow"] = converted_s
+        return delays
 
-    def propose(self, job_id: str, *, now_s: float) -> Proposal:
-        """Rank suitable trucks for an open job (the fast path)."""
+    def propose(self, job_id: str, *, now_s: float, include: str | None = None) -> Proposal:
+        """Rank suitable trucks for an open job (the fast path); ``include`` adds that
+        truck to the candidates if it is not among the best."""
         job = self.job(job_id)
         return rank_trucks(
             job.snap,
@@ -233,6 +276,97 @@ class DispatchBoard:
             band=self.band_at(now_s),
             rules=self.rules,
             geo=self.geo,
+            delays=self.delays(job, now_s=now_s),
+            promise_rules=self.promise_rules,
+            include=include,
+            estimate_s=self.estimate_s(job, now_s=now_s),
+        )
+
+    def estimate_s(self, job: Job, *, now_s: float) -> tuple[float, float]:
+        """For a job beyond the road data: the estimated seconds from its road point to the
+        place, now and at free flow (0, 0 on the network)."""
+        if job.placement is None or not job.placement.estimated:
+            return (0.0, 0.0)
+        geo = self.geo
+        return (
+            geo.off_network_s(job.placement, self.band_at(now_s)),
+            geo.off_network_s(job.placement, FREE_FLOW_BAND),
+        )
+
+    def check_proposal(
+        self,
+        job_id: Any,
+        truck_id: Any,
+        *,
+        now_s: float,
+        eta_at_s: Any = None,
+        eta_s: Any = None,
+        status: Any = None,
+    ) -> None:
+        """Before a confirmed dispatch: predict the chosen truck's arrival again and compare
+        it with what the dispatcher was shown (``eta_at_s``: the predicted arrival, epoch s;
+        or ``eta_s``: seconds from now; ``status``: the promise status shown). Raises
+        :class:`StaleProposalError`, with the fresh proposal, when the arrival is later by more
+        than ``stale_proposal_margin_s`` or the status changed. Nothing shown: no check.
+        """
+        seen = {"eta_at_s": eta_at_s, "eta_s": eta_s}
+        for name, value in seen.items():
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise InputError(name, value, "must be a number of seconds")
+        if status is not None and status not in PROMISE_STATUSES:
+            raise InputError("status", status, f"one of {', '.join(PROMISE_STATUSES)}")
+        job, truck = self.job(job_id), self.truck(truck_id)
+        self._check_received(job)
+        self._check_can_take(job, truck)
+        if eta_at_s is None and eta_s is None and status is None:
+            return
+        proposal = self.propose(job.id, now_s=now_s, include=truck.id)
+        fresh = proposal.candidate(truck.id)
+        if fresh is None:
+            raise StaleProposalError(
+                "truck_id",
+                truck.id,
+                f"{truck.id} can no longer reach job {job.id}; look at the fresh proposal",
+                proposal=proposal,
+                now_s=now_s,
+            )
+        shown_status, shown_at_s = status, None
+        if eta_at_s is not None:
+            shown_at_s = float(eta_at_s)
+        elif eta_s is not None:
+            shown_at_s = now_s + float(eta_s)
+        if status is None and shown_at_s is not None:
+            status = promise_status(shown_at_s, job.deadline_s, self.rules)
+        later_s = None if shown_at_s is None else now_s + fresh.eta_s - shown_at_s
+        later = later_s is not None and later_s > self.promise_rules.stale_proposal_margin_s
+        changed = status != fresh.status
+        if not (later or changed):
+            return
+        problems = []
+        if later_s is not None and later:
+            problems.append(f"arrives {math.ceil(later_s / 60.0)} min later than shown")
+        if changed:
+            problems.append(f"is now {fresh.status} (shown: {status})")
+        # The field named: the arrival shown if it is stale, else the status shown (or the
+        # arrival it was worked out from).
+        field, value = ("eta_at_s", eta_at_s) if eta_at_s is not None else ("eta_s", eta_s)
+        if not later and shown_status is not None:
+            field, value = "status", shown_status
+        best = proposal.best
+        assert best is not None  # the chosen truck is a candidate
+        raise StaleProposalError(
+            field,
+            value,
+            f"{truck.id} " + " and ".join(problems) + f" (ETA now "
+            f"{math.ceil(fresh.eta_s / 60.0)} min): the proposal shown was out of date; "
+            f"fresh proposal {best.truck}, ETA {math.ceil(best.eta_s / 60.0)} min, "
+            f"{best.status}: confirm again",
+            proposal=proposal,
+            now_s=now_s,
         )
 
     # ------------------------------------------------------------------ work
@@ -245,9 +379,20 @@ class DispatchBoard:
             )
             raise InputError("truck_id", truck.id, why)
 
+    def _check_received(self, job: Job) -> None:
+        if job.state != JobState.RECEIVED:
+            where = f" on {job.truck_id}" if job.truck_id and job.state in ON_TRUCK_STATES else ""
+            raise InputError(
+                "job_id",
+                job.id,
+                f"is {job.state.value}{where}: only a received job can be dispatched"
+                + (" (drag it to move it)" if where else ""),
+            )
+
     def assign(self, job_id: str, truck_id: str, *, now_s: float) -> Job:
         """Give a received job to a truck (appended to its queue)."""
         job, truck = self.job(job_id), self.truck(truck_id)
+        self._check_received(job)
         self._check_can_take(job, truck)
         job.transition(JobState.ASSIGNED, at_s=now_s, note=f"to {truck.id}")
         job.truck_id = truck.id
@@ -290,16 +435,35 @@ class DispatchBoard:
             self._changed(old.id)
 
     def advance(self, job_id: str, state: str, *, now_s: float) -> Job:
-        """A crew or dispatcher moves a job on (§7); the truck's state follows."""
+        """A crew or dispatcher moves a job on (§7); the truck's state follows.
+
+        Every refusal comes before any change: a transition §7 does not allow, a job given
+        to a truck without saying which (``assigned``: dispatch it), a drive before the
+        truck's current job is done, a tow before the job is converted to one.
+        """
         job = self.job(job_id)
-        truck = self.trucks.get(job.truck_id) if job.truck_id else None
         target = parse_job_state(state)
+        if target not in ALLOWED_TRANSITIONS[job.state]:
+            allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[job.state])) or "none (final state)"
+            raise InputError(
+                "state",
+                target.value,
+                f"job {job_id} is {job.state.value}; allowed next states: {allowed}",
+            )
+        if target == JobState.ASSIGNED:
+            raise InputError(
+                "state", state, f"job {job_id} goes to a truck by dispatch, which names the truck"
+            )
+        truck = self.trucks.get(job.truck_id) if job.truck_id else None
         if target == JobState.TOWING and not job.needs_tow:
             raise InputError("state", state, f"job {job_id} has no tow; convert it to a tow first")
-        if target == JobState.EN_ROUTE and truck is not None and truck.queue[0] != job.id:
-            raise InputError(
-                "state", state, f"truck {truck.id} must finish job {truck.queue[0]} first"
-            )
+        if target == JobState.EN_ROUTE:
+            if truck is None or job.id not in truck.queue:
+                raise InputError("state", state, f"job {job_id} is on no truck's queue")
+            if truck.queue[0] != job.id:
+                raise InputError(
+                    "state", state, f"truck {truck.id} must finish job {truck.queue[0]} first"
+                )
         job.transition(target, at_s=now_s)
         if truck is not None:
             if job.state not in ON_TRUCK_STATES and job.id in truck.queue:
@@ -317,9 +481,17 @@ class DispatchBoard:
             raise InputError(
                 "job_id", job_id, f"is {job.state.value}: only a job on scene can convert to a tow"
             )
+        if job.needs_tow:
+            raise InputError(
+                "job_id", job_id, f"is already a tow (to {job.tow_destination_name or 'a shop'})"
+            )
         truck = self.trucks[job.truck_id]
         chosen = None if destination is None else parse_lonlat(destination, field="destination")
-        tow = self._tow_destination(job.snap, chosen, destination_name, now_s=now_s)
+        assert job.placement is not None
+        band = self.band_at(now_s)
+        tow = choose_tow_destination(
+            self.geo, self.shops, job.placement, chosen=chosen, name=destination_name, band=band
+        )
         job.convert_to_tow(
             at_s=now_s,
             truck_kind=truck.kind,
@@ -328,7 +500,9 @@ class DispatchBoard:
             destination_snap=tow.snap,
             tow_m=tow.tow_m,
         )
-        job.quote = self._quote(job)
+        job.quote = quote_call(
+            job.intake, job.placement, tow, geo=self.geo, rules=self.rules, band=band
+        )
         if job.truck_id is None:  # a service truck can't tow: the job waits for a flatbed
             truck.queue.remove(job.id)
             self._sync_truck_state(truck)

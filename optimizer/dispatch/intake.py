@@ -1,6 +1,9 @@
 """Parse and validate a call's intake (SERVICE_RULES §2) from JSON.
 
 Every error is an :class:`InputError` naming the field path (``caller.phone``) and value.
+The fields a call's price depends on are parsed by :func:`parse_quote_request`, which
+:func:`parse_intake` uses too, so a quote asked for on its own (``rescue quote``) reads
+them exactly as intake does.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from geo.coords import to_wgs84
@@ -18,6 +22,41 @@ from optimizer.dispatch.triage import required_kind
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 GENDERS = ("male", "female")
+
+# Non-members: "record the customer's details in full" (SERVICE_RULES §2). The manual
+# (../shared/seed/) says which: 确定为非会员时应详细记录客户信息 ... (客户信息:车型、车号、
+# 联系人、联系电话、故障原因、客户需求), and its non-member script asks 贵姓? 车型? 颜色? 电话?
+# Name, phone and plate are required of every call; a non-member's call also needs the
+# fields below. The manual asks for no ID number or address at intake (the ID card is a
+# claim document, §6), so ``customer_details`` stays optional free text.
+NON_MEMBER_FIELDS = (
+    "vehicle.model",  # 车型
+    "vehicle.colour",  # 颜色
+    "fault_symptoms",  # 故障原因 (what the caller reports)
+    "customer_need",  # 客户需求
+)
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    """The fields of a call its price depends on (the same names as on :class:`Intake`)."""
+
+    member: bool
+    location: LonLat
+    on_highway_reported: bool | None
+    fault_category: str | None
+    """None only when a quote is asked for without a fault (no tow unless one is asked)."""
+    tow_destination: LonLat | None
+    tow_destination_name: str
+    accident: bool
+    insurer: str | None
+
+
+def _prefix(value: Any, length: int = 20) -> Any:
+    """A text value cut to its first ``length`` characters, for an error message."""
+    if isinstance(value, str) and len(value) > length:
+        return value[:length] + "..."
+    return value
 
 
 def _text(data: dict[str, Any], key: str, *, path: str, required: bool, max_len: int = 500) -> str:
@@ -83,52 +122,32 @@ def parse_time_s(value: Any, *, field: str) -> float:
     return seconds
 
 
-def parse_intake(data: Any, rules: Rules) -> Intake:
-    """Validate a call's fields; raise :class:`InputError` on the first bad one."""
+def parse_quote_request(data: Any, rules: Rules, *, fault_required: bool = True) -> QuoteRequest:
+    """Validate the fields a call's price depends on; raise :class:`InputError` on the first
+    bad one. ``location`` and ``tow_destination`` are read in ``crs`` and given in WGS-84."""
     if not isinstance(data, dict):
         raise InputError("job", type(data).__name__, "must be a JSON object")
     crs = data.get("crs", "wgs84")
-    caller = _object(data, "caller")
-    vehicle = _object(data, "vehicle")
-    phone = _text(caller, "phone", path="caller.phone", required=True, max_len=20)
-    if not _PHONE.match(phone):
-        raise InputError("caller.phone", phone, "expected digits, spaces or dashes, 5-20 long")
-    gender = _text(caller, "gender", path="caller.gender", required=False) or None
-    if gender is not None and gender not in GENDERS:
-        raise InputError("caller.gender", gender, f"one of {', '.join(GENDERS)}, or leave it out")
     member = _bool(data, "member", default=None)
     if member is None:
         raise InputError("member", data.get("member"), "is required (true or false)")
-    member_card = (
-        _text(data, "member_card", path="member_card", required=member, max_len=40) or None
-    )
     if "location" not in data:
         raise InputError("location", None, "is required: [lon, lat] of the car")
-    tow_to = data.get("tow_destination")
-    fault = _text(data, "fault_category", path="fault_category", required=True, max_len=40)
-    required_kind(fault, rules)  # validates the category
+    fault = (
+        _text(data, "fault_category", path="fault_category", required=fault_required, max_len=40)
+        or None
+    )
+    if fault is not None:
+        required_kind(fault, rules)  # validates the category
     insurer = _text(data, "insurer", path="insurer", required=False, max_len=40) or None
     if insurer is not None and insurer not in rules.insurers:
         raise InputError("insurer", insurer, f"unknown; one of {', '.join(rules.insurers)}")
-    return Intake(
-        caller=Caller(
-            name=_text(caller, "name", path="caller.name", required=True, max_len=60),
-            phone=phone,
-            gender=gender,
-        ),
-        vehicle=Vehicle(
-            plate=_text(vehicle, "plate", path="vehicle.plate", required=True, max_len=20),
-            model=_text(vehicle, "model", path="vehicle.model", required=False, max_len=60),
-            colour=_text(vehicle, "colour", path="vehicle.colour", required=False, max_len=30),
-        ),
+    tow_to = data.get("tow_destination")
+    return QuoteRequest(
         member=member,
-        member_card=member_card,
         location=parse_lonlat(data["location"], field="location", crs=crs),
-        landmarks=_text(data, "landmarks", path="landmarks", required=False),
         on_highway_reported=_bool(data, "on_highway", default=None),
-        fault_symptoms=_text(data, "fault_symptoms", path="fault_symptoms", required=False),
         fault_category=fault,
-        customer_need=_text(data, "customer_need", path="customer_need", required=False),
         tow_destination=None
         if tow_to is None
         else parse_lonlat(tow_to, field="tow_destination", crs=crs),
@@ -137,6 +156,71 @@ def parse_intake(data: Any, rules: Rules) -> Intake:
         ),
         accident=bool(_bool(data, "accident", default=False)),
         insurer=insurer,
+    )
+
+
+def _check_non_member_details(given: dict[str, tuple[str, Any]]) -> None:
+    """A non-member's details in full (:data:`NON_MEMBER_FIELDS`): each one given, with at
+    least one letter or digit (not blank, not just "-" or "?"). ``given`` maps a field path
+    to its parsed text and the value received."""
+    for path in NON_MEMBER_FIELDS:
+        text, received = given[path]
+        if not any(ch.isalnum() for ch in text):
+            raise InputError(
+                path,
+                _prefix(received),
+                "is required for a non-member: record the customer's details in full "
+                "(SERVICE_RULES §2: model, colour, plate, contact, phone, fault, need)",
+            )
+
+
+def parse_intake(data: Any, rules: Rules) -> Intake:
+    """Validate a call's fields; raise :class:`InputError` on the first bad one."""
+    if not isinstance(data, dict):
+        raise InputError("job", type(data).__name__, "must be a JSON object")
+    caller = _object(data, "caller")
+    vehicle = _object(data, "vehicle")
+    phone = _text(caller, "phone", path="caller.phone", required=True, max_len=20)
+    if not _PHONE.match(phone):
+        raise InputError("caller.phone", phone, "expected digits, spaces or dashes, 5-20 long")
+    gender = _text(caller, "gender", path="caller.gender", required=False) or None
+    if gender is not None and gender not in GENDERS:
+        raise InputError("caller.gender", gender, f"one of {', '.join(GENDERS)}, or leave it out")
+    request = parse_quote_request(data, rules)
+    assert request.fault_category is not None  # required above
+    member_card = (
+        _text(data, "member_card", path="member_card", required=request.member, max_len=40) or None
+    )
+    name = _text(caller, "name", path="caller.name", required=True, max_len=60)
+    plate = _text(vehicle, "plate", path="vehicle.plate", required=True, max_len=20)
+    model = _text(vehicle, "model", path="vehicle.model", required=False, max_len=60)
+    colour = _text(vehicle, "colour", path="vehicle.colour", required=False, max_len=30)
+    symptoms = _text(data, "fault_symptoms", path="fault_symptoms", required=False)
+    need = _text(data, "customer_need", path="customer_need", required=False)
+    if not request.member:
+        _check_non_member_details(
+            {
+                "vehicle.model": (model, vehicle.get("model")),
+                "vehicle.colour": (colour, vehicle.get("colour")),
+                "fault_symptoms": (symptoms, data.get("fault_symptoms")),
+                "customer_need": (need, data.get("customer_need")),
+            }
+        )
+    return Intake(
+        caller=Caller(name=name, phone=phone, gender=gender),
+        vehicle=Vehicle(plate=plate, model=model, colour=colour),
+        member=request.member,
+        member_card=member_card,
+        location=request.location,
+        landmarks=_text(data, "landmarks", path="landmarks", required=False),
+        on_highway_reported=request.on_highway_reported,
+        fault_symptoms=symptoms,
+        fault_category=request.fault_category,
+        customer_need=need,
+        tow_destination=request.tow_destination,
+        tow_destination_name=request.tow_destination_name,
+        accident=request.accident,
+        insurer=request.insurer,
         customer_details=_text(data, "customer_details", path="customer_details", required=False),
         created_at_s=None
         if data.get("created_at") is None

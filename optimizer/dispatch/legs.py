@@ -124,14 +124,16 @@ class DriveBook:
             return
         job_id, purpose, moving = key
         job = board.jobs[job_id]
-        dest = job.snap if purpose == "to_scene" else job.destination_snap
-        if dest is None:
+        band = board.band_at(now_s)
+        if job.placement is None or (purpose == "to_destination" and job.destination_snap is None):
             self._drives.pop(truck_id, None)
             return
         try:
-            route = board.geo.router.route(
-                board.truck_snap(truck_id), dest, band=board.band_at(now_s)
-            )
+            if purpose == "to_scene":
+                route = board.geo.route_to(board.truck_snap(truck_id), job.placement, band=band)
+            else:
+                assert job.destination_snap is not None
+                route = board.geo.route_from(job.placement, job.destination_snap, band=band)
         except InputError as error:
             log.warning("no route for truck %s to job %s: %s", truck_id, job_id, error)
             self._drives.pop(truck_id, None)

@@ -43,9 +43,23 @@ class Quote:
         return out
 
 
+# SERVICE_RULES §5 bills road km; the road length is first rounded to this precision so that
+# map noise (a few metres, let alone 0.04 mm) past a whole km does not start another km.
+def rounded_tow_km(tow_m: float, fees: Fees) -> float:
+    """The tow's road km rounded (half up) to ``fees.tow_km_precision_km``."""
+    precision_km = fees.tow_km_precision_km
+    return math.floor(tow_m / 1000.0 / precision_km + 0.5) * precision_km
+
+
 def billed_km(tow_m: float, fees: Fees) -> int:
-    """Road km billed for a tow: whole km started (``tow_km_rounding = "ceil"``) or rounded."""
-    km = tow_m / 1000.0
+    """Road km billed for a tow (SERVICE_RULES §5): the road km, rounded to
+    ``fees.tow_km_precision_km`` first, then in whole km started
+    (``tow_km_rounding = "ceil"``) or rounded to the nearest km.
+
+    15 000.00004 m rounds to 15.0 km and bills 15; 15 060 m rounds to 15.1 and bills 16.
+    """
+    km = rounded_tow_km(tow_m, fees)
+    # The tolerance absorbs the float error of the rounding (150 x 0.1 = 15.000000000000002).
     return math.ceil(km - 1e-9) if fees.tow_km_rounding == "ceil" else round(km)
 
 
@@ -176,6 +190,7 @@ def make_quote(
     rules: Rules,
     accident: bool = False,
     insurer: str | None = None,
+    toll_roads: tuple[str, ...] = (),
 ) -> Quote:
     """The fee quote for a call.
 
@@ -186,9 +201,14 @@ def make_quote(
     zone, on_highway
         Where the car is (:class:`geo.places.Placement`).
     tow_m
-        Road metres from the breakdown to the tow destination, or None when no tow.
+        Shortest road metres from the breakdown to the tow destination (the same at any
+        time of day: :meth:`geo.router.Router.shortest_length_m`), or None when no tow.
+        Billed by :func:`billed_km`.
     accident, insurer
         An insurance accident adds the insurer's claim line as a notice (§6).
+    toll_roads
+        The tolled roads on the way (:mod:`optimizer.dispatch.tolls`), named in the tolls
+        notice when ``on_highway`` flags tolls.
     """
     fees = rules.fees
     tow_km = None if tow_m is None else billed_km(tow_m, fees)
@@ -206,7 +226,8 @@ def make_quote(
         }
     notices = []
     if on_highway:
-        notices.append("On a highway: tolls are the customer's, at cost (SERVICE_RULES §5).")
+        on = f"Tolled road on the way ({', '.join(toll_roads)})" if toll_roads else "On a highway"
+        notices.append(f"{on}: tolls are the customer's, at cost (SERVICE_RULES §5).")
     if accident:
         line = rules.insurers.get(insurer or "")
         claim = f" {line.name_en} claims line {line.phone}." if line else ""

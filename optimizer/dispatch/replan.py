@@ -25,8 +25,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from geo.errors import InputError
+from geo.places import Geo
 from geo.router import Snap
 from optimizer.dispatch.board import DispatchBoard
 from optimizer.dispatch.model import Job, JobState, Truck, TruckState
@@ -66,17 +68,30 @@ class LiveProblem:
 
 
 class _Locations:
+    """The places of a problem: road points, each with the estimated seconds between it and
+    a scene beyond the road data (0 on the network), added to every drive there and back."""
+
     def __init__(self) -> None:
         self.snaps: list[Snap] = []
-        self._index: dict[tuple[int, float], int] = {}
+        self.off_network_s: list[float] = []
+        self._index: dict[tuple[int, float, float], int] = {}
 
-    def add(self, snap: Snap | None) -> int:
+    def add(self, snap: Snap | None, off_network_s: float = 0.0) -> int:
         assert snap is not None, "a planned location must be on the road network"
-        key = (snap.edge, round(snap.fraction, 9))
+        key = (snap.edge, round(snap.fraction, 9), round(off_network_s, 3))
         if key not in self._index:
             self._index[key] = len(self.snaps)
             self.snaps.append(snap)
+            self.off_network_s.append(off_network_s)
         return self._index[key]
+
+    def durations_s(self, geo: Geo, band: str) -> npt.NDArray[np.int64]:
+        """Whole seconds between every pair, the estimated ways included."""
+        road_s = geo.router.travel_time_matrix(self.snaps, band=band)
+        off_s = np.asarray(self.off_network_s)
+        durations = road_s + off_s[:, None] + off_s[None, :]
+        np.fill_diagonal(durations, 0.0)
+        return np.rint(durations).astype(np.int64)
 
 
 def _skills(truck: Truck, flatbed_can_service: bool) -> frozenset[int]:
@@ -99,6 +114,10 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
     def promise(job: Job) -> int:
         return max(0, round(job.deadline_s - now_s))
 
+    def scene(job: Job) -> int:
+        off_s = 0.0 if job.placement is None else board.geo.off_network_s(job.placement, band)
+        return locations.add(job.snap, off_s)
+
     for number, truck in enumerate(
         t for t in board.trucks.values() if t.state != TruckState.OFF_DUTY
     ):
@@ -119,7 +138,7 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
             geo=board.geo,
         )
         # The crew prepares before its next drive (after a car on board: in the delivery).
-        ready_s = round(plan.free_at_s - now_s + (0 if on_board else rules.prep_s))
+        ready_s = round(plan.free_at_s + plan.leaving_s - now_s + (0 if on_board else rules.prep_s))
         steps: list[VehicleStep] = []
         for job_id in on_board:  # a car on the flatbed: delivered first
             job = board.jobs[job_id]
@@ -167,7 +186,7 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
                 Shipment(
                     pickup=ShipmentStep(
                         id=task,
-                        location_index=locations.add(job.snap),
+                        location_index=scene(job),
                         service_s=round(rules.tow_load_s),
                         promise_s=promise(job),
                     ),
@@ -185,7 +204,7 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
             jobs.append(
                 vrp.Job(
                     id=task,
-                    location_index=locations.add(job.snap),
+                    location_index=scene(job),
                     service_s=round(rules.on_site_service_s + rules.prep_s),
                     skills=frozenset({SERVICE_SKILL}),
                     promise_s=promise(job),
@@ -208,13 +227,13 @@ def build_live_problem(board: DispatchBoard, *, now_s: float) -> LiveProblem:
     ]
 
     start = time.perf_counter()
-    durations = board.geo.router.travel_time_matrix(locations.snaps, band=band)
+    durations = locations.durations_s(board.geo, band)
     matrix_s = time.perf_counter() - start
     problem = build_problem(
         tuple(jobs),
         tuple(shipments),
         tuple(vehicles),
-        {DEFAULT_PROFILE: Matrix(np.rint(durations).astype(np.int64))},
+        {DEFAULT_PROFILE: Matrix(durations)},
         amount_size=1,
     )
     return LiveProblem(problem, truck_of_vehicle, job_of_task, matrix_s)

@@ -24,6 +24,7 @@ class Fees:
     non_member_tow_per_km_yuan: float
     suburban_surcharge_yuan: float
     tow_km_rounding: str
+    tow_km_precision_km: float
 
     @classmethod
     def from_toml(cls, raw: dict[str, Any]) -> Fees:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from geo.config import data_dir
-from geo.places import Geo
+from geo.places import Geo, Placement
 from geo.router import Snap, SnapSet
 
 DEFAULT_SHOPS_FILE = "shops.geojson"
@@ -74,25 +74,29 @@ class TowDestination:
     name: str
     snap: Snap
     tow_m: float
-    """Road metres from the breakdown."""
+    """Shortest road metres from the breakdown (what is billed; the same at any hour)."""
 
 
 def choose_tow_destination(
     geo: Geo,
     shops: Shops,
-    origin: Snap,
+    origin: Placement,
     *,
     chosen: tuple[float, float] | None,
     name: str,
     band: str,
 ) -> TowDestination:
-    """The customer's destination, or else the nearest group shop by road time (§4),
-    with the road distance of the tow (what is billed, SERVICE_RULES §5)."""
+    """The customer's destination, or else the nearest group shop by road time in ``band``
+    (§4), with the road distance of the tow (what is billed, SERVICE_RULES §5): the shortest
+    road distance, not the fastest route's length, so the bill does not depend on the hour;
+    from a place beyond the road data, plus the estimated road metres to the road."""
     if chosen is None:
-        shop = shops.nearest(origin, band=band).shop
+        shop = shops.nearest(origin.snap, band=band).shop
         chosen, name = (shop.lon, shop.lat), shop.name
         snap = geo.router.snap(*chosen, field="shop")
     else:
         snap = geo.router.snap(*chosen, field="tow_destination")
-    tow_m = geo.router.route(origin, snap, band=band).length_m
+    tow_m = geo.router.shortest_length_m(origin.snap, snap)
+    if origin.estimated:
+        tow_m += geo.off_network.road_m(origin.off_network_m)
     return TowDestination(chosen, name, snap, tow_m)

@@ -158,10 +158,14 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
     started = time.monotonic()
     deadline = started + time_limit_s * (1 - _ANSWER_RESERVE_FRACTION) - _ANSWER_RESERVE_S
     instance = _instance(problem)
-    greedy = _greedy_routes(instance)
+    # With current routes to respect, the search starts from the greedy plan and never
+    # answers worse than it; without, the greedy plan is only the fallback.
+    greedy = _greedy_routes(instance) if any(instance.hints) else None
     routes, loading_s = _search(instance, greedy, deadline, started)
     fallback = None
-    if routes is None or _objective(instance, greedy) < _objective(instance, routes):
+    if routes is None:
+        routes, fallback = greedy or _greedy_routes(instance), "greedy"
+    elif greedy is not None and _objective(instance, greedy) < _objective(instance, routes):
         routes, fallback = greedy, "greedy"
     answer = _answer(instance, routes, fallback)
     answer["summary"]["computing_times"] = {
@@ -373,12 +377,12 @@ def _horizon_s(problem: Problem, tasks: list[_Task]) -> int:
 
 
 def _search(
-    instance: _Instance, greedy: list[list[int]], deadline: float, started: float
+    instance: _Instance, greedy: list[list[int]] | None, deadline: float, started: float
 ) -> tuple[list[list[int]] | None, float]:
     """OR-Tools routes per vehicle (task indices), or None; and the model building time.
 
-    The greedy plan and several first-solution heuristics each run to a local optimum;
-    guided local search then improves the best of them until the deadline.
+    The greedy plan (if given) and several first-solution heuristics each run to a local
+    optimum; guided local search then improves the best of them until the deadline.
     """
     if not instance.tasks:
         return [[] for _ in instance.vehicles], time.monotonic() - started
@@ -555,11 +559,15 @@ class _Model:
                     previous = self.manager.NodeToIndex(order[position - 1])
                     solver.Add(rank.CumulVar(previous) < rank.CumulVar(index))
 
-    def best_start(self, deadline: float, greedy: list[list[int]]) -> list[list[int]] | None:
-        """The best local optimum reached from the greedy plan and from each
+    def best_start(
+        self, deadline: float, greedy: list[list[int]] | None
+    ) -> list[list[int]] | None:
+        """The best local optimum reached from the greedy plan (if given) and from each
         first-solution heuristic; None if none was found before ``deadline``."""
         best: tuple[int, list[list[int]]] | None = None
-        starts: list[str | None] = [None, *_FIRST_SOLUTION_STRATEGIES]  # None: greedy
+        starts: list[str | None] = list(_FIRST_SOLUTION_STRATEGIES)
+        if greedy is not None:
+            starts.insert(0, None)  # None: the greedy plan
         for position, strategy in enumerate(starts):
             time_limit_s = (deadline - time.monotonic()) / (len(starts) - position)
             if time_limit_s <= 0:
@@ -569,6 +577,7 @@ class _Model:
                 routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
             )
             if strategy is None:
+                assert greedy is not None
                 initial = self._assignment(greedy)
                 if initial is None:
                     continue

@@ -15,7 +15,17 @@
     congestion: 'traffic congestion at this time of day',
     all_suitable_busy: 'suitable trucks are busy',
     no_suitable_truck: 'no suitable truck on duty',
+    not_dispatched: 'no truck dispatched yet',
+    converted_to_tow: 'repair failed on site: a flatbed must come',
   };
+  // Every cause of a late arrival (the main one first), as text.
+  function reasonsText(check) {
+    const reasons = check.reasons && check.reasons.length ? check.reasons : (check.reason ? [check.reason] : []);
+    return reasons.map((r) => REASONS[r] || r).join('; ');
+  }
+  function alerting(promise) {
+    return !!promise && (promise.alerting !== undefined ? promise.alerting : promise.status !== 'on_time');
+  }
   const STATUS_TEXT = { on_time: 'on time', at_risk: 'at risk', late: 'late' };
 
   const state = {
@@ -254,8 +264,7 @@
       marker.look = look;
     }
     if (marker.dragging) { if (MOVABLE.has(job.state)) marker.dragging.enable(); else marker.dragging.disable(); }
-    if (job.promise && job.promise.status === 'on_time') state.alerts.delete(job.id);
-    if (!job.promise) state.alerts.delete(job.id);
+    if (!alerting(job.promise)) state.alerts.delete(job.id);
   }
 
   function removeJob(id) {
@@ -310,11 +319,14 @@
   }
 
   // ------------------------------------------------------------------ commands
-  function command(event, payload, onOk) {
+  // onRefused(error) is called after the refusal notice (e.g. a stale proposal's fresh one).
+  function command(event, payload, onOk, onRefused) {
     socket.timeout(15000).emit(event, payload, (err, answer) => {
       if (err) { notice(event + ': no answer from the server (' + err.message + ')', 'error'); return; }
       if (!answer || !answer.ok) {
-        notice('Refused: ' + errorText((answer && answer.error) || {}), 'error');
+        const error = (answer && answer.error) || {};
+        notice('Refused: ' + errorText(error), 'error');
+        if (onRefused) onRefused(error);
         return;
       }
       if (answer.job) { upsertJob(answer.job); renderLists(); }
@@ -407,7 +419,8 @@
     for (const a of alerts.sort((x, y) => x.deadline_s - y.deadline_s)) {
       list.append(el('li', { dataset: { jobId: a.job_id }, onclick: () => selectJob(a.job_id) },
         el('div', { className: 'grow', style: 'white-space: normal' },
-          el('div', {}, el('span', { className: 'id' }, a.job_id + ' '), statusBadge(a.status), ' ', REASONS[a.reason] || a.reason || ''),
+          el('div', {}, el('span', { className: 'id' }, a.job_id + ' '), statusBadge(a.status), ' ', reasonsText(a)),
+          a.message ? el('div', { className: 'small' }, a.message) : null,
           el('div', { className: 'small' }, 'ETA ' + clockText(a.eta_at_s) + ' · deadline ' + clockText(a.deadline_s) + (a.truck_id ? ' · ' + a.truck_id : '')),
           el('div', { className: 'small' }, 'Caller: ' + a.caller.name + ' ' + a.caller.phone),
           el('div', { className: 'script' }, a.script_zh, el('br'), a.script_en))));
@@ -445,7 +458,9 @@
       ['Quote', job.quote ? yuan(job.quote.total_yuan) : null],
     ]));
     if (job.promise) {
-      box.append(el('div', {}, statusBadge(job.promise.status), ' ETA ' + clockText(job.promise.eta_at_s) + (job.promise.reason ? ' · ' + (REASONS[job.promise.reason] || job.promise.reason) : '')));
+      box.append(el('div', {}, statusBadge(job.promise.status), ' ETA ' + clockText(job.promise.eta_at_s)
+        + (job.promise.estimated ? ' (估算 estimated: beyond the road data)' : '')
+        + (reasonsText(job.promise) ? ' · ' + reasonsText(job.promise) : '')));
       box.append(el('div', { className: 'script' }, job.promise.script_zh, el('br'), job.promise.script_en));
     }
     const actions = el('div', { className: 'actions' });
@@ -558,17 +573,27 @@
     renderProposal(box, job, proposal);
   }
 
-  function renderProposal(box, job, proposal) {
+  // The ranked trucks for a received job; `stale` (a refused dispatch's error) shows why the
+  // proposal confirmed before was out of date, above the fresh one, to confirm again.
+  function renderProposal(box, job, proposal, stale) {
     const old = box.querySelector('.proposal');
     if (old) old.remove();
     const part = el('div', { className: 'proposal', id: 'proposal' });
-    part.append(el('h3', {}, 'Proposed truck 派车建议'));
+    part.append(el('h3', {}, stale ? 'Fresh proposal 最新派车建议' : 'Proposed truck 派车建议'));
+    if (stale) {
+      part.append(el('p', { className: 'notice error', id: 'stale-proposal' },
+        '派车建议已过时，请核对新的建议后再次确认。 ' + (stale.message || 'The proposal was out of date: confirm again.')));
+    }
     const best = proposal.best;
     if (!best) {
-      part.append(el('p', {}, statusBadge('late'), ' No suitable truck: ' + (REASONS[proposal.reason] || proposal.reason)));
+      part.append(el('p', {}, statusBadge('late'), ' No suitable truck: ' + reasonsText(proposal)));
     } else {
-      part.append(el('p', { id: 'proposal-best' }, el('strong', {}, best.truck), ' (' + best.kind + ') · ETA ' + best.eta_min + ' min · ', statusBadge(best.status),
-        best.reason ? ' · ' + (REASONS[best.reason] || best.reason) : ''));
+      part.append(el('p', { id: 'proposal-best' }, el('strong', {}, best.truck), ' (' + best.kind + ') · ETA ' + best.eta_min + ' min'
+        + (proposal.estimated ? ' (估算 estimated)' : '') + ' · ', statusBadge(best.status),
+        reasonsText(best) ? ' · ' + reasonsText(best) : ''));
+    }
+    if (proposal.reasons && proposal.reasons.includes('not_dispatched') && proposal.status === 'on_time') {
+      part.append(el('p', { className: 'small' }, 'The call has waited too long for a truck: ' + REASONS.not_dispatched + '.'));
     }
     part.append(el('div', { className: 'script', id: 'proposal-script' }, proposal.script_zh, el('br'), proposal.script_en));
     if (proposal.candidates.length) {
@@ -576,18 +601,30 @@
         proposal.candidates.map((c) => el('tr', {},
           el('td', {}, c.truck + ' ' + c.kind), el('td', {}, c.eta_min + ' min' + (c.wait_s > 0 ? ' (busy ' + Math.ceil(c.wait_s / 60) + ' min)' : '')),
           el('td', {}, statusBadge(c.status)),
-          el('td', {}, el('button', { className: 'small', onclick: () => confirmDispatch(job.id, c.truck, part) }, 'Dispatch'))))));
+          el('td', {}, el('button', { className: 'small', onclick: () => confirmDispatch(job.id, c, part) }, 'Dispatch'))))));
     }
-    if (best) part.append(el('button', { className: 'primary', id: 'confirm-dispatch', onclick: () => confirmDispatch(job.id, best.truck, part) }, 'Confirm: dispatch ' + best.truck));
+    if (best) {
+      const label = (stale ? 'Confirm again 再次确认: dispatch ' : 'Confirm: dispatch ') + best.truck;
+      part.append(el('button', { className: 'primary', id: 'confirm-dispatch', onclick: () => confirmDispatch(job.id, best, part) }, label));
+    }
     box.append(part);
   }
 
-  function confirmDispatch(jobId, truckId, part) {
+  // Confirm a truck of a proposal, sending what the dispatcher saw for it (arrival, promise
+  // status): if it got worse meanwhile the server refuses with the fresh proposal, shown here.
+  function confirmDispatch(jobId, candidate, part) {
     const job = state.jobs.get(jobId);
-    command('dispatch', { job_id: jobId, truck_id: truckId, version: job ? job.version : undefined }, () => {
-      part.append(el('p', { className: 'notice ok', id: 'dispatched' }, jobId + ' dispatched to ' + truckId));
+    const payload = { job_id: jobId, truck_id: candidate.truck, version: job ? job.version : undefined };
+    if (candidate.eta_at_s !== null && candidate.eta_at_s !== undefined) payload.eta_at_s = candidate.eta_at_s;
+    if (candidate.status) payload.status = candidate.status;
+    command('dispatch', payload, () => {
+      part.append(el('p', { className: 'notice ok', id: 'dispatched' }, jobId + ' dispatched to ' + candidate.truck));
       const button = part.querySelector('#confirm-dispatch');
       if (button) button.disabled = true;
+    }, (error) => {
+      const box = part.parentNode;
+      if (!error.proposal || !box) return;
+      renderProposal(box, state.jobs.get(jobId) || job || { id: jobId }, error.proposal, error);
     });
   }
 
