@@ -559,9 +559,7 @@ class _Model:
                     previous = self.manager.NodeToIndex(order[position - 1])
                     solver.Add(rank.CumulVar(previous) < rank.CumulVar(index))
 
-    def best_start(
-        self, deadline: float, greedy: list[list[int]] | None
-    ) -> list[list[int]] | None:
+    def best_start(self, deadline: float, greedy: list[list[int]] | None) -> list[list[int]] | None:
         """The best local optimum reached from the greedy plan (if given) and from each
         first-solution heuristic; None if none was found before ``deadline``."""
         best: tuple[int, list[list[int]]] | None = None
