@@ -49,7 +49,7 @@ def test_a_call_left_waiting_alerts_after_three_minutes_and_says_why_when_late(
     job = board.register_call(make_call(TIANANMEN), now_s=NOW, job_id="J00008")
     eta = business_rules.prep_s + _travel_s(geo, board.truck_snap("S"), job.snap, "daytime")
     assert eta < 10 * 60  # Qianmen -> Tiananmen: a few minutes
-    assert board.promise_rules.undispatched_alert_s == 3 * 60  # rules.toml [promise]
+    assert board.rules.promise.undispatched_alert_s == 3 * 60  # rules.toml [promise]
     watch = PromiseWatch()
 
     first = watch.recheck(board, job, now_s=NOW)
@@ -166,7 +166,7 @@ def test_a_proposal_whose_status_changed_is_refused_with_the_fresh_one(
     assert shown.best is not None and shown.best.truck == "S" and shown.status == "on_time"
     shown_at = NOW + shown.best.eta_s
     # A minute later S is a minute later too (not more than the 120 s margin) but at risk.
-    assert board.promise_rules.stale_proposal_margin_s == 120
+    assert board.rules.promise.stale_proposal_margin_s == 120
     with pytest.raises(StaleProposalError) as refused:
         board.check_proposal("J", "S", now_s=NOW + 60, eta_at_s=shown_at, status="on_time")
     error = refused.value

@@ -20,7 +20,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from geo.config import load_rules
 from geo.places import Geo
 from geo.router import Snap, SnapSet
 from optimizer.dispatch.rules import Rules, TruckKind
@@ -45,42 +44,6 @@ the time lost on a repair that turned into a tow, the time the call waited for a
 the time until the truck is free, the traffic. What none of them explains is ``distance``."""
 FREE_FLOW_BAND = "night"
 CANDIDATES_SHOWN = 6  # the best truck and the next five
-
-
-@dataclass(frozen=True)
-class PromiseRules:
-    """The rules of the promise checks beyond :class:`~optimizer.dispatch.rules.Rules`:
-    ``[dispatch] stale_proposal_margin_s``, ``[promise] undispatched_alert_min`` and the
-    caller's sentence when several causes add up (``several_causes_*``, ``cause_*``,
-    ``causes_join_*``), from ``config/rules.toml``."""
-
-    stale_proposal_margin_s: float
-    undispatched_alert_s: float
-    several_causes_zh: str
-    several_causes_en: str
-    causes_join_zh: str
-    causes_join_en: str
-    cause_zh: dict[str, str]
-    cause_en: dict[str, str]
-
-    @classmethod
-    def from_toml(cls, raw: Mapping[str, Any]) -> PromiseRules:
-        promise, dispatch = raw["promise"], raw["dispatch"]
-        return cls(
-            stale_proposal_margin_s=float(dispatch["stale_proposal_margin_s"]),
-            undispatched_alert_s=float(promise["undispatched_alert_min"]) * 60.0,
-            several_causes_zh=str(promise["several_causes_zh"]),
-            several_causes_en=str(promise["several_causes_en"]),
-            causes_join_zh=str(promise["causes_join_zh"]),
-            causes_join_en=str(promise["causes_join_en"]),
-            cause_zh={str(k): str(v) for k, v in promise["cause_zh"].items()},
-            cause_en={str(k): str(v) for k, v in promise["cause_en"].items()},
-        )
-
-
-def load_promise_rules(raw: Mapping[str, Any] | None = None) -> PromiseRules:
-    """The promise rules in force (``config/rules.toml`` or ``$RESCUE_RULES``)."""
-    return PromiseRules.from_toml(raw or load_rules())
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,7 +199,6 @@ def caller_script(
     reasons: Reason | Sequence[Reason] | None,
     eta_s: float,
     rules: Rules,
-    promise_rules: PromiseRules | None = None,
     *,
     estimated: bool = False,
 ) -> tuple[str, str]:
@@ -248,7 +210,7 @@ def caller_script(
     ``estimated``: the place is beyond the road data, and the sentence says the time is
     an estimate (``[scripts] estimate_note_*``).
     """
-    zh, en = _caller_sentence(status, reasons, eta_s, rules, promise_rules)
+    zh, en = _caller_sentence(status, reasons, eta_s, rules)
     if estimated:
         zh, en = zh + rules.scripts["estimate_note_zh"], en + rules.scripts["estimate_note_en"]
     return zh, en
@@ -259,7 +221,6 @@ def _caller_sentence(
     reasons: Reason | Sequence[Reason] | None,
     eta_s: float,
     rules: Rules,
-    promise_rules: PromiseRules | None,
 ) -> tuple[str, str]:
     causes: list[Reason] = [reasons] if isinstance(reasons, str) else list(reasons or [])
     minutes = math.ceil(eta_s / 60.0) if math.isfinite(eta_s) else 0
@@ -269,7 +230,7 @@ def _caller_sentence(
             rules.scripts[f"{key}_zh"].format(minutes=minutes),
             rules.scripts[f"{key}_en"].format(minutes=minutes),
         )
-    texts = promise_rules or load_promise_rules()
+    texts = rules.promise
     zh = texts.causes_join_zh.join(texts.cause_zh[c] for c in causes)
     en = texts.causes_join_en.join(texts.cause_en[c] for c in causes)
     return (
@@ -289,7 +250,6 @@ def rank_trucks(
     rules: Rules,
     geo: Geo,
     delays: Mapping[Reason, float] | None = None,
-    promise_rules: PromiseRules | None = None,
     include: str | None = None,
     estimate_s: tuple[float, float] = (0.0, 0.0),
 ) -> Proposal:
@@ -305,7 +265,7 @@ def rank_trucks(
     estimated = estimate_s[0] > 0
     suitable = view.suitable(required_kind, flatbed_can_service=rules.flatbed_can_service)
     if not suitable.any():
-        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules, promise_rules)
+        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules)
         return Proposal(
             None,
             [],
@@ -324,7 +284,7 @@ def rank_trucks(
     order = np.argsort(eta_s, kind="stable")[:CANDIDATES_SHOWN]
     order = order[np.isfinite(eta_s[order])]
     if order.size == 0:
-        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules, promise_rules)
+        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules)
         return Proposal(
             None,
             [],
@@ -377,9 +337,7 @@ def rank_trucks(
     reasons = list(best.reasons)
     if best.status == "on_time" and (delays or {}).get("not_dispatched", 0.0) > 0:
         reasons = ["not_dispatched"]  # on time if sent now, but the call has waited too long
-    zh, en = caller_script(
-        best.status, reasons, best.eta_s, rules, promise_rules, estimated=estimated
-    )
+    zh, en = caller_script(best.status, reasons, best.eta_s, rules, estimated=estimated)
     return Proposal(
         best,
         candidates,

@@ -17,10 +17,8 @@ from geo.router import Snap
 from optimizer.dispatch.assign import (
     FREE_FLOW_BAND,
     FleetView,
-    PromiseRules,
     Proposal,
     Reason,
-    load_promise_rules,
     promise_status,
     rank_trucks,
 )
@@ -74,12 +72,9 @@ class DispatchBoard:
         rules: Rules,
         shops: Shops,
         trucks: Iterable[Truck],
-        *,
-        promise_rules: PromiseRules | None = None,
     ) -> None:
         self.geo = geo
         self.rules = rules
-        self.promise_rules = promise_rules or load_promise_rules()
         self.shops = shops
         self.trucks: dict[str, Truck] = {}
         self.jobs: dict[str, Job] = {}
@@ -257,7 +252,7 @@ class DispatchBoard:
         if job.state == JobState.RECEIVED:
             waited_s += max(0.0, now_s - mark_s)
         delays: dict[Reason, float] = {}
-        if waited_s >= self.promise_rules.undispatched_alert_s:
+        if waited_s >= self.rules.promise.undispatched_alert_s:
             delays["not_dispatched"] = waited_s
         if converted_s > 0:
             delays["converted_to_tow"] = converted_s
@@ -277,7 +272,6 @@ class DispatchBoard:
             rules=self.rules,
             geo=self.geo,
             delays=self.delays(job, now_s=now_s),
-            promise_rules=self.promise_rules,
             include=include,
             estimate_s=self.estimate_s(job, now_s=now_s),
         )
@@ -342,7 +336,7 @@ class DispatchBoard:
         if status is None and shown_at_s is not None:
             status = promise_status(shown_at_s, job.deadline_s, self.rules)
         later_s = None if shown_at_s is None else now_s + fresh.eta_s - shown_at_s
-        later = later_s is not None and later_s > self.promise_rules.stale_proposal_margin_s
+        later = later_s is not None and later_s > self.rules.promise.stale_proposal_margin_s
         changed = status != fresh.status
         if not (later or changed):
             return

@@ -115,9 +115,7 @@ def check_promise(board: DispatchBoard, job: Job, *, now_s: float) -> PromiseChe
             delays=board.delays(job, now_s=now_s),
         )
     estimated = bool(job.placement and job.placement.estimated)
-    zh, en = caller_script(
-        status, reasons, arrival_s - now_s, rules, board.promise_rules, estimated=estimated
-    )
+    zh, en = caller_script(status, reasons, arrival_s - now_s, rules, estimated=estimated)
     reason = reasons[0] if reasons else None
     return PromiseCheck(
         status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -42,6 +43,36 @@ class Insurer:
 
 
 @dataclass(frozen=True)
+class PromiseRules:
+    """The rules of the promise checks: ``[dispatch] stale_proposal_margin_s``,
+    ``[promise] undispatched_alert_min`` and the caller's sentence when several causes add
+    up (``several_causes_*``, ``cause_*``, ``causes_join_*``)."""
+
+    stale_proposal_margin_s: float
+    undispatched_alert_s: float
+    several_causes_zh: str
+    several_causes_en: str
+    causes_join_zh: str
+    causes_join_en: str
+    cause_zh: dict[str, str]
+    cause_en: dict[str, str]
+
+    @classmethod
+    def from_toml(cls, raw: Mapping[str, Any]) -> PromiseRules:
+        promise, dispatch = raw["promise"], raw["dispatch"]
+        return cls(
+            stale_proposal_margin_s=float(dispatch["stale_proposal_margin_s"]),
+            undispatched_alert_s=float(promise["undispatched_alert_min"]) * 60.0,
+            several_causes_zh=str(promise["several_causes_zh"]),
+            several_causes_en=str(promise["several_causes_en"]),
+            causes_join_zh=str(promise["causes_join_zh"]),
+            causes_join_en=str(promise["causes_join_en"]),
+            cause_zh={str(k): str(v) for k, v in promise["cause_zh"].items()},
+            cause_en={str(k): str(v) for k, v in promise["cause_en"].items()},
+        )
+
+
+@dataclass(frozen=True)
 class Rules:
     """Everything :mod:`optimizer` needs from the rule file."""
 
@@ -56,6 +87,7 @@ class Rules:
     fees: Fees
     insurers: dict[str, Insurer]
     scripts: dict[str, str]
+    promise: PromiseRules
 
     @classmethod
     def from_toml(cls, raw: dict[str, Any]) -> Rules:
@@ -80,6 +112,7 @@ class Rules:
                 for key, v in raw["insurers"].items()
             },
             scripts=dict(raw["scripts"]),
+            promise=PromiseRules.from_toml(raw),
         )
 
     @property
