@@ -239,6 +239,14 @@ def _caller_sentence(
     )
 
 
+def _no_suitable_truck(deadline_s: float, band: str, rules: Rules, *, estimated: bool) -> Proposal:
+    zh, en = caller_script("late", "no_suitable_truck", math.inf, rules, estimated=estimated)
+    return Proposal(
+        None, [], "late", "no_suitable_truck", deadline_s, band, zh, en,
+        ["no_suitable_truck"], estimated,
+    )  # fmt: skip
+
+
 def rank_trucks(
     job_snap: Snap,
     required_kind: TruckKind,
@@ -265,38 +273,14 @@ def rank_trucks(
     estimated = estimate_s[0] > 0
     suitable = view.suitable(required_kind, flatbed_can_service=rules.flatbed_can_service)
     if not suitable.any():
-        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules)
-        return Proposal(
-            None,
-            [],
-            "late",
-            "no_suitable_truck",
-            deadline_s,
-            band,
-            zh,
-            en,
-            ["no_suitable_truck"],
-            estimated,
-        )
+        return _no_suitable_truck(deadline_s, band, rules, estimated=estimated)
     travel_s = geo.router.travel_times_to(job_snap, view.free_snaps, band=band) + estimate_s[0]
     wait_s = np.maximum(view.free_at_s - now_s, 0.0)
     eta_s = np.where(suitable, wait_s + rules.prep_s + travel_s, np.inf)
     order = np.argsort(eta_s, kind="stable")[:CANDIDATES_SHOWN]
     order = order[np.isfinite(eta_s[order])]
     if order.size == 0:
-        zh, en = caller_script("late", "no_suitable_truck", math.inf, rules)
-        return Proposal(
-            None,
-            [],
-            "late",
-            "no_suitable_truck",
-            deadline_s,
-            band,
-            zh,
-            en,
-            ["no_suitable_truck"],
-            estimated,
-        )
+        return _no_suitable_truck(deadline_s, band, rules, estimated=estimated)
     if include in view.truck_ids:
         extra = view.truck_ids.index(include)
         if math.isfinite(eta_s[extra]) and extra not in order:
