@@ -77,7 +77,7 @@ def test_tow_from_terminal_3_into_the_city_gets_the_toll_notice(
     )
     assert airport_km > 2.0
     assert AIRPORT_EXPRESSWAY in priced.toll_roads
-    assert priced.toll_roads == tuple(route_tolls(geo, route))
+    assert priced.toll_roads == tuple(route_tolls(geo, business_rules.tolls, route))
     quote = priced.quote
     fees = {item.code: item.fee_yuan for item in quote.items}
     assert fees["tolls"] == 0  # at cost, not priced in advance
@@ -119,16 +119,20 @@ def test_a_call_on_lianhuachi_east_road_towed_in_the_city_gets_no_toll_notice(
 
 
 @pytest.mark.parametrize("name", TOLL_FREE_MOTORWAYS)
-def test_toll_free_urban_motorways_are_not_tolled(geo: Geo, name: str) -> None:
-    tolls = toll_map(geo)
+def test_toll_free_urban_motorways_are_not_tolled(
+    geo: Geo, business_rules: Rules, name: str
+) -> None:
+    tolls = toll_map(geo, business_rules.tolls)
     edges = [e for e, n in enumerate(geo.network.edge_name) if name in n.split(" / ")]
     assert edges
     assert not tolls.roads_on(edges)
 
 
-def test_radial_expressways_are_tolled_beyond_the_5th_ring_only(geo: Geo) -> None:
+def test_radial_expressways_are_tolled_beyond_the_5th_ring_only(
+    geo: Geo, business_rules: Rules
+) -> None:
     # 京港澳 (京石高速公路): 17.5 km of it inside the 5th ring (六里桥 ...), 5.3 km beyond.
-    net, tolls = geo.network, toll_map(geo)
+    net, tolls = geo.network, toll_map(geo, business_rules.tolls)
     inside = beyond = 0
     for edge, name in enumerate(net.edge_name):
         if "京石高速公路" not in name.split(" / "):
@@ -146,14 +150,16 @@ def test_radial_expressways_are_tolled_beyond_the_5th_ring_only(geo: Geo) -> Non
     assert inside and beyond
 
 
-def test_the_trucks_route_to_the_scene_counts_too(geo: Geo) -> None:
+def test_the_trucks_route_to_the_scene_counts_too(geo: Geo, business_rules: Rules) -> None:
     # A truck at T3 driving to a job at 三元桥 uses the Airport Expressway; back the same.
     t3, sanyuanqiao = geo.router.snap(*TERMINAL_3), geo.router.snap(*SANYUANQIAO)
-    assert AIRPORT_EXPRESSWAY in leg_tolls(geo, t3, sanyuanqiao, band=BAND)
-    assert AIRPORT_EXPRESSWAY in leg_tolls(geo, sanyuanqiao, t3, band=BAND)
+    assert AIRPORT_EXPRESSWAY in leg_tolls(geo, business_rules.tolls, t3, sanyuanqiao, band=BAND)
+    assert AIRPORT_EXPRESSWAY in leg_tolls(geo, business_rules.tolls, sanyuanqiao, t3, band=BAND)
     # A scene on a tolled road: every truck's route to it ends on that road.
     edge = _motorway_edge_named(geo, "机场高速")
-    assert place_tolls(geo, geo.router.snap(*_edge_middle(geo, edge))) == [AIRPORT_EXPRESSWAY]
+    assert place_tolls(geo, business_rules.tolls, geo.router.snap(*_edge_middle(geo, edge))) == [
+        AIRPORT_EXPRESSWAY
+    ]
 
 
 def test_the_callers_word_on_the_highway(geo: Geo, business_rules: Rules, shops: Shops) -> None:

@@ -67,7 +67,7 @@ def price_call(call: PricedCall, *, geo: Geo, rules: Rules, shops: Shops, band: 
             name=call.tow_destination_name,
             band=band,
         )
-    roads = call_tolls(call, placement, tow, geo=geo, band=band)
+    roads = call_tolls(call, placement, tow, geo=geo, rules=rules, band=band)
     return Pricing(placement, kind, tow, roads, _quote(call, placement, tow, roads, rules))
 
 
@@ -82,7 +82,7 @@ def quote_call(
 ) -> Quote:
     """The quote of a call already placed, its tow (if any) already chosen: at intake, and
     again when a job on scene converts to a tow."""
-    roads = call_tolls(call, placement, tow, geo=geo, band=band)
+    roads = call_tolls(call, placement, tow, geo=geo, rules=rules, band=band)
     return _quote(call, placement, tow, roads, rules)
 
 
@@ -92,13 +92,16 @@ def call_tolls(
     tow: TowDestination | None,
     *,
     geo: Geo,
+    rules: Rules,
     band: str,
 ) -> tuple[str, ...]:
     """The tolled roads on the way: the scene's road (unless the caller says the car is not
     on a highway), then those of the tow route."""
-    roads = [] if call.on_highway_reported is False else place_tolls(geo, placement.snap)
+    tolled = rules.tolls
+    on_scene = call.on_highway_reported is not False
+    roads = place_tolls(geo, tolled, placement.snap) if on_scene else []
     if tow is not None:
-        roads += leg_tolls(geo, placement.snap, tow.snap, band=band)
+        roads += leg_tolls(geo, tolled, placement.snap, tow.snap, band=band)
     return tuple(dict.fromkeys(roads))
 
 

@@ -72,6 +72,35 @@ class PromiseRules:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class TollRoads:
+    """The ``[tolls]`` table: OSM road name -> the tolled road it belongs to, for roads
+    tolled everywhere and for roads tolled only beyond the 5th ring (SERVICE_RULES §5).
+    Compared and hashed by identity: one table per rule file loaded."""
+
+    everywhere: dict[str, str]
+    beyond_5th_ring: dict[str, str]
+
+    @classmethod
+    def from_toml(cls, raw: Mapping[str, Any]) -> TollRoads:
+        section = raw.get("tolls")
+        if not isinstance(section, dict):
+            raise KeyError("the rule file has no [tolls] table (SERVICE_RULES §5)")
+        tables = {}
+        for key in ("roads", "roads_beyond_5th_ring"):
+            table = section.get(key, {})
+            if not isinstance(table, dict) or not all(
+                isinstance(k, str) and k and isinstance(v, str) and v for k, v in table.items()
+            ):
+                raise ValueError(f"tolls.{key} must map OSM names to road names, got {table!r}")
+            tables[key] = dict(table)
+        return cls(tables["roads"], tables["roads_beyond_5th_ring"])
+
+    def road(self, osm_name: str) -> str | None:
+        """The tolled road an OSM name part belongs to (anywhere on it), or None."""
+        return self.everywhere.get(osm_name) or self.beyond_5th_ring.get(osm_name)
+
+
 @dataclass(frozen=True)
 class Rules:
     """Everything :mod:`optimizer` needs from the rule file."""
@@ -88,6 +117,7 @@ class Rules:
     insurers: dict[str, Insurer]
     scripts: dict[str, str]
     promise: PromiseRules
+    tolls: TollRoads
 
     @classmethod
     def from_toml(cls, raw: dict[str, Any]) -> Rules:
@@ -113,6 +143,7 @@ class Rules:
             },
             scripts=dict(raw["scripts"]),
             promise=PromiseRules.from_toml(raw),
+            tolls=TollRoads.from_toml(raw),
         )
 
     @property

@@ -18,43 +18,13 @@ import sys
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
-from geo.config import load_rules
 from geo.places import Geo, load_geo
 from geo.router import Route, Snap
+from optimizer.dispatch.rules import TollRoads, load_business_rules
 
 NAME_SEPARATOR = " / "
 """How the compiled network joins the names of merged OSM ways (``geo.network``)."""
-
-
-@dataclass(frozen=True)
-class TollRoads:
-    """The ``[tolls]`` table: OSM road name -> the tolled road it belongs to, for roads
-    tolled everywhere and for roads tolled only beyond the 5th ring."""
-
-    everywhere: dict[str, str]
-    beyond_5th_ring: dict[str, str]
-
-    @classmethod
-    def from_rules(cls, raw: dict[str, Any]) -> TollRoads:
-        section = raw.get("tolls")
-        if not isinstance(section, dict):
-            raise KeyError("the rule file has no [tolls] table (SERVICE_RULES §5)")
-        tables = {}
-        for key in ("roads", "roads_beyond_5th_ring"):
-            table = section.get(key, {})
-            if not isinstance(table, dict) or not all(
-                isinstance(k, str) and k and isinstance(v, str) and v for k, v in table.items()
-            ):
-                raise ValueError(f"tolls.{key} must map OSM names to road names, got {table!r}")
-            tables[key] = dict(table)
-        return cls(tables["roads"], tables["roads_beyond_5th_ring"])
-
-    def road(self, osm_name: str) -> str | None:
-        """The tolled road an OSM name part belongs to (anywhere on it), or None."""
-        return self.everywhere.get(osm_name) or self.beyond_5th_ring.get(osm_name)
 
 
 class TollMap:
@@ -92,31 +62,31 @@ def _beyond_5th_ring(geo: Geo, edge: int) -> bool:
     return geo.zones.classify(lon, lat) != "inside_5th_ring"
 
 
-_MAPS: weakref.WeakKeyDictionary[Geo, TollMap] = weakref.WeakKeyDictionary()
+_MAPS: weakref.WeakKeyDictionary[Geo, dict[TollRoads, TollMap]] = weakref.WeakKeyDictionary()
 
 
-def toll_map(geo: Geo) -> TollMap:
-    """The toll map of ``geo``'s network under the rules in force (built once per ``geo``)."""
-    found = _MAPS.get(geo)
-    if found is None:
-        found = _MAPS[geo] = TollMap(geo, TollRoads.from_rules(load_rules()))
-    return found
+def toll_map(geo: Geo, roads: TollRoads) -> TollMap:
+    """The toll map of ``geo``'s network for the ``roads`` table (built once per pair)."""
+    maps = _MAPS.setdefault(geo, {})
+    if roads not in maps:
+        maps[roads] = TollMap(geo, roads)
+    return maps[roads]
 
 
-def route_tolls(geo: Geo, route: Route) -> list[str]:
+def route_tolls(geo: Geo, roads: TollRoads, route: Route) -> list[str]:
     """The tolled roads a route drives on (their names in ``[tolls]``), in order."""
-    return toll_map(geo).roads_on(route.edges)
+    return toll_map(geo, roads).roads_on(route.edges)
 
 
-def leg_tolls(geo: Geo, origin: Snap, dest: Snap, *, band: str) -> list[str]:
+def leg_tolls(geo: Geo, roads: TollRoads, origin: Snap, dest: Snap, *, band: str) -> list[str]:
     """The tolled roads on the fastest route from ``origin`` to ``dest`` in ``band``: a
     truck's route to the scene, or a tow."""
-    return route_tolls(geo, geo.router.route(origin, dest, band=band))
+    return route_tolls(geo, roads, geo.router.route(origin, dest, band=band))
 
 
-def place_tolls(geo: Geo, snap: Snap) -> list[str]:
+def place_tolls(geo: Geo, roads: TollRoads, snap: Snap) -> list[str]:
     """The tolled road a place is on, if any (every route to or from it drives on it)."""
-    return toll_map(geo).roads_on((snap.edge,))
+    return toll_map(geo, roads).roads_on((snap.edge,))
 
 
 def motorway_names(geo: Geo) -> dict[str, tuple[float, float]]:
@@ -136,7 +106,7 @@ def main() -> int:
     """Print the network's motorway names, the longest first, with the road each is listed
     as in ``[tolls]`` (and where it is tolled)."""
     geo = load_geo()
-    roads = TollRoads.from_rules(load_rules())
+    roads = load_business_rules().tolls
     print("km inside 5th | km beyond 5th | name | tolled as")
     for name, (inside, beyond) in sorted(motorway_names(geo).items(), key=lambda kv: -sum(kv[1])):
         if name in roads.everywhere:
