@@ -143,27 +143,6 @@ def test_at_is_the_clock_time_of_the_call_not_the_wall_clock(
     }
 
 
-def test_cli_quote_tows_by_road_km_to_the_nearest_shop(
-    capsys: pytest.CaptureFixture[str], geo: Geo
-) -> None:
-    code, quote = _cli(
-        capsys,
-        *("quote", "--location", f"{SHANGDI[0]},{SHANGDI[1]}", "--non-member"),
-        *("--fault", "engine_failure", "--at", "12:00"),
-    )
-    assert code == 0
-    assert quote["zone"] == "between_5th_and_6th_ring"
-    assert quote["items"][0] == {
-        "code": "callout",
-        "label": "Emergency call-out fee, outside the 5th Ring Road",
-        "fee_yuan": 300,
-    }
-    shop = quote["tow_destination"]["location"]
-    straight_km = ((shop[0] - SHANGDI[0]) * 85.39) ** 2 + ((shop[1] - SHANGDI[1]) * 111.0) ** 2
-    assert quote["tow_km"] > straight_km**0.5  # road km, not a straight line
-    assert quote["total_yuan"] == 300 + 15 * quote["billed_tow_km"]
-
-
 def test_cli_quote_in_gcj02(capsys: pytest.CaptureFixture[str]) -> None:
     # Tiananmen as a Chinese phone reports it (GCJ-02): inside the 5th ring, member, on site.
     code, quote = _cli(

@@ -172,28 +172,6 @@ def promise_reasons(
     return reasons or ["distance"]
 
 
-def promise_reason(
-    *,
-    now_s: float,
-    deadline_s: float,
-    wait_s: float,
-    travel_s: float,
-    free_flow_s: float,
-    rules: Rules,
-    prep_s: float | None = None,
-) -> Reason:
-    """The main cause of :func:`promise_reasons` (no delays before the truck's part)."""
-    return promise_reasons(
-        now_s=now_s,
-        deadline_s=deadline_s,
-        wait_s=wait_s,
-        travel_s=travel_s,
-        free_flow_s=free_flow_s,
-        rules=rules,
-        prep_s=prep_s,
-    )[0]
-
-
 def caller_script(
     status: PromiseStatus,
     reasons: Reason | Sequence[Reason] | None,
