@@ -21,7 +21,6 @@ from rescue.cli import main
 
 MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 TIANANMEN = (116.3975, 39.9087)
-SHANGDI = (116.305, 40.033)  # north of the 5th ring
 TERMINAL_3 = (116.6146, 40.0525)  # Capital Airport T3, at the edge of the extract
 # East of 建国门: at night the nearest shop by road time is 方庄 (363 s vs 379 s to 双井), at
 # the morning peak 双井 (801 s vs 816 s): the route to 方庄 runs on expressways, which the
