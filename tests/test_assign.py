@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from geo.errors import InputError
@@ -187,6 +188,35 @@ def test_candidates_are_the_best_and_the_next_five(
     etas = [c.eta_s for c in proposal.candidates]
     assert len(etas) == 6 and etas == sorted(etas)
     assert proposal.best == proposal.candidates[0]
+
+
+@pytest.mark.parametrize("clock", ["03:00", "18:00"])
+def test_the_search_bounded_at_the_promise_ranks_as_the_full_one(
+    geo: Geo, business_rules: Rules, shops: Shops, make_call: MakeCall, clock: str
+) -> None:
+    """The ranking searches as far as the promise first; the best six and their arrivals
+    are those of a search over the whole network (worked out here), for jobs near and far,
+    with some trucks busy."""
+    now = epoch_at_clock(clock)
+    board = load_board(None, geo=geo, rules=business_rules, now_s=now, shops=shops)
+    rng = np.random.default_rng(3)
+    nodes = rng.integers(geo.network.node_count, size=40)
+    for i, node in enumerate(nodes):
+        place = (float(geo.network.node_lon[node]), float(geo.network.node_lat[node]))
+        job_id = f"J{i}"
+        board.register_call(make_call(place), now_s=now, job_id=job_id)
+        job = board.jobs[job_id]
+        view = board.view(now_s=now)
+        band = board.band_at(now)
+        full_s = geo.router.travel_times_to(job.snap, view.free_snaps, band=band)
+        suitable = view.suitable("service", flatbed_can_service=business_rules.flatbed_can_service)
+        wait_s = np.maximum(view.free_at_s - now, 0.0)
+        eta_s = np.where(suitable, wait_s + business_rules.prep_s + full_s, np.inf)
+        expected = sorted(eta_s[np.isfinite(eta_s)])[:6]
+        proposal = board.propose(job_id, now_s=now)
+        assert [c.eta_s for c in proposal.candidates] == pytest.approx(expected)
+        if i % 3 == 0 and proposal.best is not None:  # keep a third of the fleet busy
+            board.assign(job_id, proposal.best.truck, now_s=now)
 
 
 def test_promise_of_an_assigned_job_behind_other_work(board_of, make_call: MakeCall) -> None:  # type: ignore[no-untyped-def]
