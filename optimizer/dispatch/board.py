@@ -25,14 +25,12 @@ from optimizer.dispatch.assign import (
 from optimizer.dispatch.clock import beijing_time
 from optimizer.dispatch.intake import parse_intake, parse_lonlat
 from optimizer.dispatch.model import (
-    ALLOWED_TRANSITIONS,
     ON_TRUCK_STATES,
     Job,
     JobState,
     LonLat,
     Truck,
     TruckState,
-    parse_job_state,
 )
 from optimizer.dispatch.pricing import price_call, quote_call
 from optimizer.dispatch.rules import TRUCK_KINDS, Rules
@@ -436,14 +434,7 @@ class DispatchBoard:
         truck's current job is done, a tow before the job is converted to one.
         """
         job = self.job(job_id)
-        target = parse_job_state(state)
-        if target not in ALLOWED_TRANSITIONS[job.state]:
-            allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[job.state])) or "none (final state)"
-            raise InputError(
-                "state",
-                target.value,
-                f"job {job_id} is {job.state.value}; allowed next states: {allowed}",
-            )
+        target = job.allowed_target(state)
         if target == JobState.ASSIGNED:
             raise InputError(
                 "state", state, f"job {job_id} goes to a truck by dispatch, which names the truck"

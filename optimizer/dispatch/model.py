@@ -146,8 +146,8 @@ class Job:
     def state_since_s(self) -> float:
         return self.history[-1].at_s if self.history else self.created_at_s
 
-    def transition(self, new_state: JobState | str, *, at_s: float, note: str = "") -> None:
-        """Move to ``new_state`` if §7 allows it, else raise :class:`InputError`."""
+    def allowed_target(self, new_state: object) -> JobState:
+        """``new_state`` as a state §7 allows next, else :class:`InputError` naming them."""
         target = parse_job_state(new_state)
         if target not in ALLOWED_TRANSITIONS[self.state]:
             allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[self.state])) or "none (final state)"
@@ -156,6 +156,11 @@ class Job:
                 target.value,
                 f"job {self.id} is {self.state.value}; allowed next states: {allowed}",
             )
+        return target
+
+    def transition(self, new_state: JobState | str, *, at_s: float, note: str = "") -> None:
+        """Move to ``new_state`` if §7 allows it, else raise :class:`InputError`."""
+        target = self.allowed_target(new_state)
         if at_s < self.state_since_s():
             raise InputError("at_s", at_s, f"is before job {self.id}'s last change")
         self.state = target

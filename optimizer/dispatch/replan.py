@@ -45,7 +45,7 @@ from optimizer.vrp.problem import (
     VehicleStep,
     build_problem,
 )
-from optimizer.vrp.solver import solve, solve_greedy, solve_steps
+from optimizer.vrp.solver import solve_steps, solve_with_greedy
 
 SERVICE_SKILL, TOW_SKILL = 1, 2
 HORIZON_S = 7 * 24 * 3600
@@ -305,9 +305,8 @@ def replan(
     started = time.perf_counter()
     live = build_live_problem(board, now_s=now_s)
     current = solve_steps(live.problem)
-    one_at_a_time = solve_greedy(live.problem)
     solver_limit_s = max(min_solver_s, time_limit_s - (time.perf_counter() - started))
-    solved = solve(live.problem, time_limit_s=solver_limit_s)
+    solved, one_at_a_time = solve_with_greedy(live.problem, time_limit_s=solver_limit_s)
     best = min(solved, one_at_a_time, key=lambda s: PlanScore.of(s).key())
     improved = PlanScore.of(best).key() < PlanScore.of(current).key()
     offered = best if improved else current

@@ -153,6 +153,20 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
     Solution
         VROOM-format answer with ``code`` 0.
     """
+    return _solve(problem, time_limit_s=time_limit_s, with_greedy=False)[0]
+
+
+def solve_with_greedy(problem: Problem, *, time_limit_s: float) -> tuple[Solution, Solution]:
+    """:func:`solve`'s answer and the greedy plan (:func:`solve_greedy`) it started from,
+    the greedy plan computed once for both."""
+    answer, greedy = _solve(problem, time_limit_s=time_limit_s, with_greedy=True)
+    assert greedy is not None
+    return answer, greedy
+
+
+def _solve(
+    problem: Problem, *, time_limit_s: float, with_greedy: bool
+) -> tuple[Solution, Solution | None]:
     if time_limit_s <= 0:
         raise ValueError(f"time_limit_s must be positive, got {time_limit_s}")
     started = time.monotonic()
@@ -160,7 +174,7 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
     instance = _instance(problem)
     # With current routes to respect, the search starts from the greedy plan and never
     # answers worse than it; without, the greedy plan is only the fallback.
-    greedy = _greedy_routes(instance) if any(instance.hints) else None
+    greedy = _greedy_routes(instance) if with_greedy or any(instance.hints) else None
     routes, loading_s = _search(instance, greedy, deadline, started)
     fallback = None
     if routes is None:
@@ -173,7 +187,8 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
         "solving": round((time.monotonic() - started - loading_s) * 1000),
         "routing": 0,
     }
-    return answer
+    greedy_answer = None if greedy is None else _answer(instance, greedy, "greedy")
+    return answer, greedy_answer
 
 
 def solve_greedy(problem: Problem) -> Solution:
