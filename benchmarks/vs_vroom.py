@@ -44,7 +44,7 @@ from optimizer.dispatch.clock import epoch_at_clock  # noqa: E402
 from optimizer.dispatch.replan import build_live_problem  # noqa: E402
 from optimizer.dispatch.rules import load_business_rules  # noqa: E402
 from optimizer.vrp.check import check  # noqa: E402
-from optimizer.vrp.problem import Problem, ShipmentStep, parse_problem  # noqa: E402
+from optimizer.vrp.problem import Problem, parse_problem  # noqa: E402
 from optimizer.vrp.solomon import read_solomon  # noqa: E402
 from optimizer.vrp.solver import solve  # noqa: E402
 from optimizer.vrp.writer import problem_to_json  # noqa: E402
@@ -55,68 +55,54 @@ PIN_SKILL_BASE = 1_000_000
 
 
 def vroom_input(problem: Problem) -> tuple[dict[str, Any], dict[int, int]]:
-    """Plain VROOM input for a parsed problem (our extensions translated, see above).
+    """Plain VROOM input for a parsed problem (our extensions translated, see above),
+    from the problem's own JSON (:func:`optimizer.vrp.writer.problem_to_json`).
 
     Returns
     -------
     tuple
         The VROOM input and, for each load on board, VROOM job id -> delivery id.
     """
-    jobs = [
-        _without_empty(
-            {
-                "id": job.id,
-                "location_index": job.location_index,
-                "service": job.service_s,
-                "delivery": list(job.delivery),
-                "pickup": list(job.pickup),
-                "skills": sorted(job.skills),
-                "priority": job.priority,
-                "time_windows": [list(w) for w in job.time_windows],
-            }
-        )
-        for job in problem.jobs
-    ]
+    data = problem_to_json(problem)
+    for key in ("lateness_cost_per_s", "unassigned_penalty"):
+        data.pop(key, None)
+    jobs: list[dict[str, Any]] = data["jobs"]
+    for job in jobs:
+        job.pop("promise", None)
     shipments = []
     on_board: dict[int, int] = {}
     job_of_delivery: dict[int, dict[str, Any]] = {}
-    next_job_id = max((job.id for job in problem.jobs), default=0) + 1
-    for shipment in problem.shipments:
-        shared = {
-            "skills": sorted(shipment.skills),
-            "priority": shipment.priority,
-        }
-        if shipment.pickup is None:
-            job = _without_empty(
-                _step_fields(shipment.delivery)
-                | shared
-                | {"id": next_job_id, "delivery": list(shipment.amount)}
-            )
+    next_job_id = max((job["id"] for job in jobs), default=0) + 1
+    for shipment in data["shipments"]:
+        shipment.pop("direct", None)  # VROOM cannot keep a tow's halves together
+        for half in ("pickup", "delivery"):
+            if half in shipment:
+                shipment[half].pop("promise", None)
+        if "pickup" not in shipment:  # a load on board: a job delivering it from the start
+            delivery = shipment["delivery"]
+            job = {
+                **delivery,
+                "skills": shipment.get("skills", []),
+                "priority": shipment.get("priority", 0),
+                "id": next_job_id,
+                "delivery": shipment.get("amount", []),
+            }
             jobs.append(job)
-            on_board[next_job_id] = shipment.delivery.id
-            job_of_delivery[shipment.delivery.id] = job
+            on_board[next_job_id] = delivery["id"]
+            job_of_delivery[delivery["id"]] = job
             next_job_id += 1
         else:
-            shipments.append(
-                _without_empty(
-                    shared
-                    | {
-                        "amount": list(shipment.amount),
-                        "pickup": _step_fields(shipment.pickup),
-                        "delivery": _step_fields(shipment.delivery),
-                    }
-                )
-            )
+            shipments.append(shipment)
+    data["shipments"] = shipments
     skills_of = {("job", job["id"]): job for job in jobs}
     for shipment in shipments:
         skills_of["pickup", shipment["pickup"]["id"]] = shipment
         skills_of["delivery", shipment["delivery"]["id"]] = shipment
-    vehicles = []
-    for position, vehicle in enumerate(problem.vehicles):
-        skills = set(vehicle.skills)
+    for position, vehicle in enumerate(data["vehicles"]):
+        skills = set(vehicle.get("skills", []))
         steps = []
-        for step in vehicle.steps:
-            kind, task_id, pinned = step.type, step.id, step.pinned
+        for step in vehicle.get("steps", []):
+            kind, task_id, pinned = step["type"], step.get("id"), step.get("pinned", False)
             if kind == "delivery" and task_id in job_of_delivery:
                 kind, task_id, pinned = "job", job_of_delivery[task_id]["id"], True
             steps.append({"type": kind} if task_id is None else {"type": kind, "id": task_id})
@@ -125,50 +111,9 @@ def vroom_input(problem: Problem) -> tuple[dict[str, Any], dict[int, int]]:
                 skills.add(skill)
                 owner = skills_of[kind, task_id]
                 owner["skills"] = sorted({*owner.get("skills", []), skill})
-        vehicles.append(
-            _without_empty(
-                {
-                    "id": vehicle.id,
-                    "profile": vehicle.profile,
-                    "start_index": vehicle.start_index,
-                    "end_index": vehicle.end_index,
-                    "capacity": list(vehicle.capacity),
-                    "skills": sorted(skills),
-                    "time_window": None
-                    if vehicle.time_window is None
-                    else list(vehicle.time_window),
-                    "max_tasks": vehicle.max_tasks,
-                    "steps": steps,
-                }
-            )
-        )
-    matrices = {
-        profile: _without_empty(
-            {
-                "durations": matrix.durations_s.tolist(),
-                "distances": None if matrix.distances_m is None else matrix.distances_m.tolist(),
-            }
-        )
-        for profile, matrix in problem.matrices.items()
-    }
-    data = {"vehicles": vehicles, "jobs": jobs, "shipments": shipments, "matrices": matrices}
+        vehicle["skills"] = sorted(skills)
+        vehicle["steps"] = steps
     return data, on_board
-
-
-def _step_fields(step: ShipmentStep) -> dict[str, Any]:
-    return _without_empty(
-        {
-            "id": step.id,
-            "location_index": step.location_index,
-            "service": step.service_s,
-            "time_windows": [list(w) for w in step.time_windows],
-        }
-    )
-
-
-def _without_empty(fields: dict[str, Any]) -> dict[str, Any]:
-    """Drop the None values and empty lists (VROOM's defaults); keep zeros."""
-    return {key: value for key, value in fields.items() if value is not None and value != []}
 
 
 def solve_with_vroom(
