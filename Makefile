@@ -36,6 +36,7 @@ bench: install data
 	@$(BIN)/python benchmarks/assign.py --json benchmarks/results/assign.json
 	@$(BIN)/python benchmarks/coverage.py --json benchmarks/results/coverage.json
 	@$(BIN)/python benchmarks/live.py --json benchmarks/results/live.json
+	@$(BIN)/python benchmarks/hostile.py --json benchmarks/results/hostile.json
 	@$(BIN)/python benchmarks/replan.py --json benchmarks/results/replan.json
 	@$(BIN)/python benchmarks/vs_vroom.py --solomon C101,R101,RC101,C201,R201,RC201 --beijing 3 --json benchmarks/results/vs_vroom.json
 	@$(BIN)/python benchmarks/solomon.py --json benchmarks/results/solomon.json

@@ -1,6 +1,6 @@
 """Live map broadcast: 500 trucks reporting GPS at 1 Hz to 20 connected dispatchers.
 
-The server is the real app (``webmap.app.create_app`` + ``socketio.run``, threading mode,
+The server is the real app (``webmap.app.create_app`` on ``webmap.server``: Gunicorn, threads,
 WebSocket transport) in its own process, with the 46 trucks of ``data/fleet.json`` plus
 454 more at random places of the network. A feeder task inside it drives every truck along
 a road route (``geo.router.route``, interpolated by time, as the simulator does) and hands
@@ -29,7 +29,6 @@ import argparse
 import json
 import logging
 import math
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,18 +39,21 @@ from typing import Any
 
 import numpy as np
 import psutil
-import requests
 import socketio
+from flask import Flask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import percentile_ms, print_table, write_json
 from _scenarios import make_call
+from _server import free_port, wait_ready
 
 from geo.config import data_dir
 from geo.network import load_network
 from geo.path import RoutePath
+from webmap import server
 from webmap.app import create_app, start_live
 from webmap.app import socketio as server_socketio
+from webmap.client import cookie_header, log_in
 from webmap.store import EventStore
 
 TARGET_P99_MS = 200.0
@@ -129,22 +131,18 @@ class GpsFeeder:
 
 
 def serve(args: argparse.Namespace) -> None:
+    """The server as `rescue serve` runs it (:mod:`webmap.server`), with a GPS feeder."""
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app = create_app({"RESCUE_DB": args.db, "RESCUE_FLEET": args.fleet})
-    center = app.extensions["rescue"].center
-    feeder = GpsFeeder(center, seed=args.seed, stats_path=Path(args.stats))
-    start_live(app)
-    server_socketio.start_background_task(feeder.run, server_socketio.sleep)
-    server_socketio.run(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        debug=False,
-        use_reloader=False,
-        log_output=False,
-        allow_unsafe_werkzeug=True,
-    )
+
+    def load_app() -> Flask:
+        app = create_app({"RESCUE_DB": args.db, "RESCUE_FLEET": args.fleet})
+        center = app.extensions["rescue"].center
+        feeder = GpsFeeder(center, seed=args.seed, stats_path=Path(args.stats))
+        start_live(app)
+        server_socketio.start_background_task(feeder.run, server_socketio.sleep)
+        return app
+
+    server.run(load_app, host="127.0.0.1", port=args.port)
 
 
 # ---------------------------------------------------------------------------- client side
@@ -152,16 +150,7 @@ class Dispatcher:
     """One connected dispatcher, recording when each batch arrives."""
 
     def __init__(self, url: str) -> None:
-        http = requests.Session()
-        response = http.post(
-            url + "/login",
-            data={"name": USER, "password": PASSWORD},
-            allow_redirects=False,
-            timeout=10,
-        )
-        if response.status_code != 302:
-            raise RuntimeError(f"login failed: {response.status_code}")
-        cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+        cookie = cookie_header(log_in(url, USER, PASSWORD))
         self.latency_s: list[float] = []
         self.fanout_s: list[float] = []
         self.sizes: list[int] = []
@@ -216,24 +205,13 @@ def drag_latencies(dispatchers: list[Dispatcher], drags: int) -> list[float]:
     ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start in time")
+def _cpu_times(process: psutil.Process) -> Any:
+    """CPU time of the server: Gunicorn's master and its worker together."""
+    user = system = 0.0
+    for part in (process, *process.children(recursive=True)):
+        times = part.cpu_times()
+        user, system = user + times.user, system + times.system
+    return argparse.Namespace(user=user, system=system)
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -244,7 +222,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         store = EventStore(db)
         store.add_user(USER, PASSWORD)
         store.close()
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         command = [
             sys.executable,
@@ -265,18 +243,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         dispatchers: list[Dispatcher] = []
         try:
-            _wait_ready(url, server)
+            wait_ready(url, server)
             with ThreadPoolExecutor(max_workers=4) as pool:
                 dispatchers = list(pool.map(lambda _: Dispatcher(url), range(args.clients)))
             time.sleep(args.warmup)
             process = psutil.Process(server.pid)
-            cpu0, wall0, window0 = process.cpu_times(), time.monotonic(), time.time()
+            cpu0, wall0, window0 = _cpu_times(process), time.monotonic(), time.time()
             for d in dispatchers:
                 d.recording = True
             time.sleep(args.seconds)
             for d in dispatchers:
                 d.recording = False
-            cpu1, wall1, window1 = process.cpu_times(), time.monotonic(), time.time()
+            cpu1, wall1, window1 = _cpu_times(process), time.monotonic(), time.time()
             time.sleep(2.5)  # the server writes its update times every 2 s
             updates = json.loads(stats.read_text())["updates"] if stats.exists() else []
             update_s = [s for at, s in updates if window0 <= at <= window1]

@@ -118,6 +118,20 @@ def _live(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _hostile(r: dict[str, Any]) -> list[Row]:
+    verdict = "all refused" if r["all_refused"] else "NOT all refused"
+    verdict += ", state unchanged" if r["state_unchanged"] else ", STATE CHANGED"
+    return [
+        (
+            f"hostile Socket.IO input ({r['cases']} cases × {r['rounds']}) on a board of "
+            f"{r['board_events']:,} events, refusal p50 / p99 / max",
+            f"{r['refusal_ms_p50']:.0f} / {r['refusal_ms_p99']:.0f} / {r['refusal_ms_max']:.0f} ms",
+            verdict,
+            f"≤ {r['target_ms']:.0f} ms",
+        )
+    ]
+
+
 def _coverage(r: dict[str, Any]) -> list[Row]:
     minutes = r["budget_s"] / 60.0
     return [
@@ -139,6 +153,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "vs_vroom": _vs_vroom,
     "replan": _replan,
     "live": _live,
+    "hostile": _hostile,
     "coverage": _coverage,
 }
 

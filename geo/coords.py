@@ -4,6 +4,9 @@ GCJ-02 is WGS-84 plus a smooth, published offset field of a few hundred metres. 
 transform is closed-form; the inverse is found by fixed-point iteration on the forward one,
 which converges to well under a centimetre in a few steps (tests check < 0.5 m round trip
 over all of Beijing).
+
+GCJ-02 is defined for China only: outside :data:`CHINA_BOX_DEG` there is no offset (as in
+every GCJ-02 library), so a point anywhere on Earth converts without overflow.
 """
 
 from __future__ import annotations
@@ -21,11 +24,25 @@ CRS_NAMES: tuple[str, ...] = ("wgs84", "gcj02")
 _SEMI_MAJOR_M = 6378245.0  # Krasovsky 1940 ellipsoid, as GCJ-02 uses
 _ECCENTRICITY_SQ = 0.00669342162296594323
 _INVERSE_ITERATIONS = 6
+CHINA_BOX_DEG = (72.004, 0.8293, 137.8347, 55.8271)
+"""``(min_lon, min_lat, max_lon, max_lat)`` where GCJ-02 differs from WGS-84: the box the
+published transform uses (beyond it, near the poles, its formula overflows)."""
+_BOX_CENTRE_DEG = (105.0, 35.0)  # the formula's own origin, a harmless stand-in
 
 FloatArray = npt.NDArray[np.float64]
 
 
 def _offset_deg(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """GCJ-02 minus WGS-84 at WGS-84 ``lon, lat``; zero outside :data:`CHINA_BOX_DEG`."""
+    min_lon, min_lat, max_lon, max_lat = CHINA_BOX_DEG
+    inside = (min_lon <= lon) & (lon <= max_lon) & (min_lat <= lat) & (lat <= max_lat)
+    d_lon, d_lat = _offset_in_china_deg(
+        np.where(inside, lon, _BOX_CENTRE_DEG[0]), np.where(inside, lat, _BOX_CENTRE_DEG[1])
+    )
+    return np.where(inside, d_lon, 0.0), np.where(inside, d_lat, 0.0)
+
+
+def _offset_in_china_deg(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
     x = lon - 105.0
     y = lat - 35.0
     sqrt_abs_x = np.sqrt(np.abs(x))

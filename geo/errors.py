@@ -1,8 +1,57 @@
-"""Errors a caller can fix: each names the field and the bad value."""
+"""Errors a caller can fix: each names the field and (a short prefix of) the bad value."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+VALUE_PREFIX_CHARS = 60
+"""A refusal echoes at most this much of a bad value: enough to recognise it, never a
+megabyte sent back to its sender or into a log."""
+
+
+def brief(value: Any) -> Any:
+    """A short, JSON-safe stand-in for ``value`` to echo in an error.
+
+    Short text and finite numbers stay as they are; a long text becomes its first
+    :data:`VALUE_PREFIX_CHARS` characters and ``…``; anything else (a list, an object, a
+    non-finite number, a very large integer) becomes its ``repr`` cut the same way. Lone
+    surrogates are replaced, so the answer always encodes as UTF-8.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) < 10**15:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    text = value if isinstance(value, str) else _short_repr(value)
+    if len(text) > VALUE_PREFIX_CHARS:
+        text = text[:VALUE_PREFIX_CHARS] + "…"
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _short_repr(value: Any) -> str:
+    """``repr`` of a value without building the whole text of a huge or deep one."""
+    if isinstance(value, int):  # repr of a 10**5-digit integer is slow: say its size
+        return (
+            f"<integer of {value.bit_length()} bits>" if value.bit_length() > 200 else repr(value)
+        )
+    if isinstance(value, dict):
+        keys = list(value)[:4]
+        return (
+            "{"
+            + ", ".join(f"{_short_repr(k)}: …" for k in keys)
+            + (", …}" if len(value) > 4 else "}")
+        )
+    if isinstance(value, list | tuple):
+        head = ", ".join(_short_repr(v) for v in list(value[:4])) if _shallow(value) else "…"
+        return "[" + head + (", …]" if len(value) > 4 else "]")
+    text = repr(value)
+    return text[: VALUE_PREFIX_CHARS + 1]
+
+
+def _shallow(items: list[Any] | tuple[Any, ...]) -> bool:
+    return all(not isinstance(v, list | tuple | dict) for v in items[:4])
 
 
 class InputError(ValueError):
@@ -13,13 +62,13 @@ class InputError(ValueError):
     field
         Name of the argument or field that was wrong (``"lon"``, ``"job.location"``).
     value
-        The value received.
+        The value received; kept as :func:`brief` of it.
     reason
         What is wrong with it and, where useful, what is accepted.
     """
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = field
-        self.value = value
+        self.value = brief(value)
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={self.value!r}: {reason}")

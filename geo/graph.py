@@ -46,11 +46,34 @@ class BuildReport:
     edges: int
 
 
-def _check_source(path: Path) -> None:
+# How much of a parser's complaint a refusal quotes: enough to see what is wrong, never
+# a long run of the file's own text.
+_PARSE_ERROR_CHARS = 100
+# What a damaged source raises while it is read: a truncated or corrupt compressed stream
+# (EOFError, OSError), bad XML (ParseError, a SyntaxError), bad text or numbers in it
+# (ValueError, UnicodeDecodeError; osmnx's "no data" error too), a bad PBF (osmium's
+# RuntimeError).
+_DAMAGED_SOURCE_ERRORS = (EOFError, OSError, SyntaxError, ValueError, RuntimeError)
+
+
+def check_source(path: Path) -> None:
+    """Refuse, before any parsing, what cannot be an OSM extract: a missing file
+    (:class:`FileNotFoundError`), a folder, an unreadable or empty file, another format
+    (:class:`geo.errors.InputError` for ``osm_path``)."""
     if not path.exists():
         raise FileNotFoundError(f"OSM file not found: {path}")
+    if not path.is_file():
+        reason = "is a folder" if path.is_dir() else "is not a regular file"
+        raise InputError("osm_path", str(path), reason)
     if not path.name.endswith(OSM_SUFFIXES):
         raise InputError("osm_path", str(path), f"expected one of {', '.join(OSM_SUFFIXES)}")
+    try:
+        with path.open("rb") as file:
+            empty = not file.read(1)
+    except OSError as error:
+        raise InputError("osm_path", str(path), f"cannot read: {error.strerror}") from None
+    if empty:
+        raise InputError("osm_path", str(path), "is empty")
 
 
 def _pbf_to_xml(pbf_path: Path, xml_path: Path) -> None:
@@ -60,14 +83,28 @@ def _pbf_to_xml(pbf_path: Path, xml_path: Path) -> None:
 
 
 def read_osm(path: Path) -> nx.MultiDiGraph:
-    """Every way of an OSM file as an unsimplified osmnx graph (all nodes retained)."""
-    _check_source(path)
-    if path.name.endswith(".pbf"):
-        with tempfile.TemporaryDirectory() as tmp:
-            xml_path = Path(tmp) / "extract.osm"
-            _pbf_to_xml(path, xml_path)
-            return ox.graph_from_xml(xml_path, simplify=False, retain_all=True)
-    return ox.graph_from_xml(path, simplify=False, retain_all=True)
+    """Every way of an OSM file as an unsimplified osmnx graph (all nodes retained).
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path``.
+    geo.errors.InputError
+        For ``osm_path`` when the file is not a readable, undamaged OSM extract.
+    """
+    check_source(path)
+    try:
+        if path.name.endswith(".pbf"):
+            with tempfile.TemporaryDirectory() as tmp:
+                xml_path = Path(tmp) / "extract.osm"
+                _pbf_to_xml(path, xml_path)
+                return ox.graph_from_xml(xml_path, simplify=False, retain_all=True)
+        return ox.graph_from_xml(path, simplify=False, retain_all=True)
+    except _DAMAGED_SOURCE_ERRORS as error:
+        detail = f"{type(error).__name__}: {error}"[:_PARSE_ERROR_CHARS]
+        raise InputError(
+            "osm_path", str(path), f"is not a readable OSM extract ({detail})"
+        ) from None
 
 
 def _drivable_subgraph(graph: nx.MultiDiGraph, drivable: set[str]) -> nx.MultiDiGraph:
@@ -100,6 +137,10 @@ def build_drive_graph(
     """
     source = read_osm(osm_path)
     drivable = _drivable_subgraph(source, set(drivable_highways))
+    if drivable.number_of_edges() == 0:
+        raise InputError(
+            "osm_path", str(osm_path), "has no drivable road (config/rules.toml [network])"
+        )
     _set_travel_times(drivable, speeds)
     sums = {"length": sum, **{travel_attr(b): sum for b in speeds.band_names}}
     simplified = ox.simplify_graph(drivable, edge_attrs_differ=["highway"], edge_attr_aggs=sums)

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from geo.config import data_dir, load_rules
-from geo.graph import BuildReport, build_drive_graph, travel_attr
+from geo.graph import BuildReport, build_drive_graph, check_source, travel_attr
 from geo.speeds import SpeedModel
 
 # Bump when the compiled layout or the build changes, so old caches are not read.
@@ -284,10 +284,18 @@ def load_network(
         The rule file's content; default :func:`geo.config.load_rules`.
     cache_dir
         Where compiled networks are kept; default ``data/osm/cache``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``osm_path``.
+    geo.errors.InputError
+        For ``osm_path`` when it is not a readable OSM extract with drivable roads.
     """
     osm_path = Path(osm_path or default_osm_path())
     if not osm_path.exists():
         raise FileNotFoundError(f"OSM file not found: {osm_path} (run `make data`)")
+    check_source(osm_path)  # before hashing it: a folder or an unreadable file is refused
     rules = rules or load_rules()
     cache_dir = Path(cache_dir or data_dir() / "osm" / "cache")
     cached = cache_dir / f"network-{cache_key(osm_path, rules)}.npz"

@@ -2,8 +2,9 @@
 
 Each ``*_commands`` module of this package exposes ``register(subparsers)``, adding its
 subcommands with a ``handler`` default that takes the parsed arguments and returns a
-JSON-serialisable result. Errors a user can fix (``ValueError`` and its subclasses,
-``FileNotFoundError``) are printed as ``{"error": ...}`` on stderr with exit code 2.
+JSON-serialisable result. Errors a user can fix (``ValueError`` and its subclasses, an
+``OSError`` on a file or address the user gave) are printed as one line
+``{"error": ...}`` on stderr with exit code 2.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 from typing import NoReturn
+
+# An argparse message echoes the words typed whole: each is cut to this many characters...
+USAGE_WORD_CHARS = 60
+# ... and any error message to this many, so a pasted blob is never sent back.
+ERROR_MESSAGE_CHARS = 300
 
 COMMAND_MODULES = (
     "rescue.geo_commands",
@@ -27,7 +33,8 @@ class _ArgumentParser(argparse.ArgumentParser):
     """argparse that reports usage errors as JSON like every other error."""
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
+        words = message.split(" ")
+        raise _UsageError(" ".join(_cut(word, USAGE_WORD_CHARS) for word in words))
 
 
 class _UsageError(Exception):
@@ -42,8 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
 def _fail(message: str) -> int:
-    print(json.dumps({"error": message}, ensure_ascii=False), file=sys.stderr)
+    print(
+        json.dumps({"error": _cut(message, ERROR_MESSAGE_CHARS)}, ensure_ascii=False),
+        file=sys.stderr,
+    )
     return 2
 
 
@@ -54,8 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.handler(args)
     except _UsageError as error:
         return _fail(str(error))
-    except (ValueError, FileNotFoundError) as error:
+    except ValueError as error:
         return _fail(str(error))
+    except OSError as error:  # last line: a file or address the user gave, not checked before
+        where = f" ({error.filename})" if error.filename else ""
+        return _fail(f"{error.strerror or error}{where}")
     if result is not None:
         try:
             json.dump(result, sys.stdout, ensure_ascii=False, indent=2)

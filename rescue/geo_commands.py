@@ -6,13 +6,28 @@ import argparse
 from typing import Any
 
 from geo.coords import CRS_NAMES
-from geo.network import load_network
-from geo.places import load_geo
-from rescue.args import lonlat
+from geo.network import RoadNetwork, load_network
+from geo.places import Geo, load_geo
+from rescue.args import clock, existing_path, lonlat, options_for
+
+# The loaders' name of the OSM file, as the commands spell it.
+_OSM_OPTION = {"osm_path": "--osm"}
+
+
+def _network(osm: str | None) -> RoadNetwork:
+    path = existing_path(osm, field="--osm")
+    with options_for(_OSM_OPTION):
+        return load_network(path)
+
+
+def _geo(osm: str | None) -> Geo:
+    path = existing_path(osm, field="--osm")
+    with options_for(_OSM_OPTION):
+        return load_geo(path)
 
 
 def _graph_info(args: argparse.Namespace) -> dict[str, Any]:
-    network = load_network(args.osm)
+    network = _network(args.osm)
     return {
         "nodes": network.node_count,
         "edges": network.edge_count,
@@ -25,10 +40,13 @@ def _graph_info(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _route(args: argparse.Namespace) -> dict[str, Any]:
-    geo = load_geo(args.osm)
-    origin = geo.router.snap(*lonlat(args.origin, field="--from"), crs=args.crs, field="--from")
-    dest = geo.router.snap(*lonlat(args.dest, field="--to"), crs=args.crs, field="--to")
-    band = geo.band_at(args.at)
+    at = clock(args.at, field="--at")
+    origin_lonlat = lonlat(args.origin, field="--from")
+    dest_lonlat = lonlat(args.dest, field="--to")
+    geo = _geo(args.osm)
+    origin = geo.router.snap(*origin_lonlat, crs=args.crs, field="--from")
+    dest = geo.router.snap(*dest_lonlat, crs=args.crs, field="--to")
+    band = geo.band_at(at)
     route = geo.router.route(origin, dest, band=band)
     return {
         "travel_s": round(route.travel_s, 1),
@@ -39,8 +57,8 @@ def _route(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _zone(args: argparse.Namespace) -> dict[str, Any]:
-    geo = load_geo(args.osm)
-    return geo.locate(*lonlat(args.point, field="point"), crs=args.crs, field="point").to_json()
+    point = lonlat(args.point, field="point")
+    return _geo(args.osm).locate(*point, crs=args.crs, field="point").to_json()
 
 
 def register(subparsers: Any) -> None:

@@ -12,12 +12,12 @@ from geo.errors import InputError
 from geo.places import load_geo
 from optimizer.coverage import CoverageModel, travel_budget_s
 from optimizer.dispatch.clock import beijing_time, epoch_at_clock
-from optimizer.dispatch.fleet_file import load_board, read_json
+from optimizer.dispatch.fleet_file import board_from_fleet, read_json
 from optimizer.dispatch.intake import parse_quote_request
 from optimizer.dispatch.pricing import price_call
 from optimizer.dispatch.rules import load_business_rules
 from optimizer.dispatch.shops import Shops
-from rescue.args import clock, lonlat
+from rescue.args import clock, fleet_file, lonlat, options_for, within
 
 # Intake's field names as ``rescue quote`` spells them, so an error names the option.
 _QUOTE_OPTIONS = {
@@ -40,7 +40,7 @@ def _quote(args: argparse.Namespace) -> dict[str, Any]:
     rules = load_business_rules()
     geo = load_geo()
     band = geo.band_at(beijing_time(now_s))
-    try:
+    with options_for(_QUOTE_OPTIONS):
         request = parse_quote_request(
             {
                 "member": args.member is not None,
@@ -56,9 +56,6 @@ def _quote(args: argparse.Namespace) -> dict[str, Any]:
             fault_required=False,
         )
         priced = price_call(request, geo=geo, rules=rules, shops=Shops.load(geo), band=band)
-    except InputError as error:
-        field = _QUOTE_OPTIONS.get(error.field, error.field)
-        raise InputError(field, error.value, error.reason) from None
     out = priced.quote.to_json()
     if priced.tow is not None:
         out["tow_destination"] = {"name": priced.tow.name, "location": list(priced.tow.lonlat)}
@@ -69,15 +66,17 @@ def _quote(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _assign(args: argparse.Namespace) -> dict[str, Any]:
-    rules = load_business_rules()
-    geo = load_geo()
     now_s = _now_s(args.at)
-    board = load_board(Path(args.fleet), geo=geo, rules=rules, now_s=now_s)
+    fleet, _ = fleet_file(args.fleet)
     job_data = read_json(Path(args.job), field="--job")
     if not isinstance(job_data, dict):
         raise InputError("--job", args.job, "must hold a JSON object")
-    job_id = str(job_data.get("id", "new"))
-    job = board.register_call(job_data, now_s=now_s, job_id=job_id)
+    rules = load_business_rules()
+    geo = load_geo()
+    with within("--fleet"):
+        board = board_from_fleet(fleet, geo=geo, rules=rules, shops=Shops.load(geo), now_s=now_s)
+    with within("--job"):
+        job = board.register_call(job_data, now_s=now_s, job_id=_job_id(job_data))
     proposal = board.propose(job.id, now_s=now_s).to_json()
     return {
         "job": job.id,
@@ -88,13 +87,24 @@ def _assign(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _job_id(job_data: dict[str, Any]) -> str:
+    job_id = job_data.get("id", "new")
+    if isinstance(job_id, bool) or not isinstance(job_id, str | int):
+        raise InputError("--job id", job_id, "must be text or an integer")
+    return str(job_id)
+
+
 def _coverage(args: argparse.Namespace) -> dict[str, Any]:
     at = clock(args.at, field="--at")
+    _, trucks = fleet_file(args.fleet)
     rules = load_business_rules()
     geo = load_geo()
-    fleet = read_json(Path(args.fleet), field="--fleet")
-    bases = sorted({tuple(t.get("home_base", t.get("position"))) for t in fleet.get("trucks", [])})
-    stations = [geo.router.snap(*b, field="home_base") for b in bases]
+    first_at_base = {truck.home_base: i for i, truck in reversed(list(enumerate(trucks)))}
+    with within("--fleet"):
+        stations = [
+            geo.router.snap(*base, field=f"trucks[{i}].home_base")
+            for base, i in sorted(first_at_base.items())
+        ]
     band = geo.band_at(at)
     cover = CoverageModel(geo).coverage(stations, band=band, budget_s=travel_budget_s(rules))
     return {

@@ -1,7 +1,8 @@
 """``rescue solve``: batch re-planning of a VROOM-format problem.
 
-Unlike the other subcommands, input errors follow VROOM: ``{"code": 2, "error": ...}``
-on stdout and exit code 2.
+Unlike the other subcommands, errors in the problem file follow VROOM:
+``{"code": 2, "error": ...}`` on stdout and exit code 2. Errors in the options
+(``--time-limit``, ``--output``) are reported like every other command's.
 """
 
 from __future__ import annotations
@@ -11,39 +12,55 @@ import json
 from pathlib import Path
 from typing import Any, NoReturn
 
+from geo.errors import InputError
+from optimizer.dispatch.fleet_file import read_json
 from optimizer.vrp.problem import ProblemError, parse_problem
 from optimizer.vrp.solver import solve
 from rescue.args import positive_number
 
 DEFAULT_TIME_LIMIT_S = 5.0
+MAX_TIME_LIMIT_S = 3600.0
+"""A re-plan that may search for more than an hour is a typo: the dispatch situation it
+plans for is long gone by then."""
 INPUT_ERROR = 2
+# A problem file's path is echoed whole up to this length (a real path, so the user sees
+# which file), a longer text is cut.
+_PATH_ECHO_CHARS = 120
 
 
-def _input_error(message: str) -> NoReturn:
-    print(json.dumps({"code": INPUT_ERROR, "error": message}, ensure_ascii=False))
+def _input_error(path: Path, message: str) -> NoReturn:
+    shown = str(path)
+    if len(shown) > _PATH_ECHO_CHARS:
+        shown = shown[:_PATH_ECHO_CHARS] + "…"
+    print(json.dumps({"code": INPUT_ERROR, "error": f"{shown}: {message}"}, ensure_ascii=False))
     raise SystemExit(INPUT_ERROR)
 
 
-def _read_problem(path: Path) -> Any:
+def _check_output(output: Path | None) -> None:
+    """Refuse an ``--output`` that cannot be written before the search spends its time."""
+    if output is None:
+        return
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        _input_error(f"cannot read {path}: {error.strerror or error}")
-    except UnicodeDecodeError:
-        _input_error(f"{path} is not UTF-8 text")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        _input_error(f"{path} is not valid JSON: {error}")
+        is_folder, folder_exists = output.is_dir(), output.parent.is_dir()
+    except OSError as error:  # a name too long, a loop of links
+        raise InputError("--output", str(output), f"cannot write: {error.strerror}") from None
+    if is_folder:
+        raise InputError("--output", str(output), "is a folder")
+    if not folder_exists:
+        raise InputError("--output", str(output), "its folder does not exist")
 
 
 def _solve(args: argparse.Namespace) -> dict[str, Any] | None:
-    data = _read_problem(args.problem)
+    time_limit_s = positive_number(args.time_limit, field="--time-limit", maximum=MAX_TIME_LIMIT_S)
+    _check_output(args.output)
     try:
+        data = read_json(args.problem, field="PROBLEM.json", bound_integers=False)
         problem = parse_problem(data)
+    except InputError as error:
+        _input_error(args.problem, error.reason)
     except ProblemError as error:
-        _input_error(f"{args.problem}: {error}")
-    solution = solve(problem, time_limit_s=args.time_limit)
+        _input_error(args.problem, str(error))
+    solution = solve(problem, time_limit_s=time_limit_s)
     if args.output is None:
         return solution
     try:
@@ -51,7 +68,9 @@ def _solve(args: argparse.Namespace) -> dict[str, Any] | None:
             json.dumps(solution, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     except OSError as error:
-        raise ValueError(f"cannot write {args.output}: {error.strerror or error}") from None
+        raise InputError(
+            "--output", str(args.output), f"cannot write: {error.strerror or error}"
+        ) from None
     return None
 
 
@@ -68,10 +87,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("problem", type=Path, metavar="PROBLEM.json")
     parser.add_argument(
         "--time-limit",
-        type=positive_number,
-        default=DEFAULT_TIME_LIMIT_S,
+        default=f"{DEFAULT_TIME_LIMIT_S:g}",
         metavar="S",
-        help=f"wall-clock budget in seconds (default {DEFAULT_TIME_LIMIT_S:g})",
+        help=(
+            f"wall-clock budget in seconds (default {DEFAULT_TIME_LIMIT_S:g}, "
+            f"at most {MAX_TIME_LIMIT_S:g})"
+        ),
     )
     parser.add_argument(
         "--output", type=Path, metavar="PATH", help="write the answer here instead of stdout"

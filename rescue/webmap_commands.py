@@ -4,31 +4,58 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
-from rescue.args import positive_number
+from geo.errors import InputError
+from rescue.args import fleet_file, port, positive_number, whole_number
 from webmap.app import serve
-from webmap.store import DEFAULT_DB_PATH, EventStore
+from webmap.store import DEFAULT_DB_PATH, USER_NAME, EventStore
+
+MAX_SIM_SPEED = 3600.0
+"""An hour of dispatch per real second: faster, trucks would cross town between two
+updates of the map."""
+MAX_CALLS_PER_HOUR = 3600.0
+"""A call a second, far beyond what any dispatch room (or the sample fleet) can take."""
+MAX_SEED = 2**32 - 1  # every seed up to this gives its own run; a longer one is a paste
 
 
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
-    return int(text)
+def _open_store(db: Path) -> EventStore:
+    """The ``--db`` store; :class:`InputError` when it cannot be opened or is not one."""
+    try:
+        return EventStore(db)
+    except OSError as error:
+        raise InputError("--db", str(db), f"cannot open the store: {error.strerror}") from None
+    except sqlite3.Error as error:
+        raise InputError("--db", str(db), f"cannot open the store: {error}") from None
 
 
 def _serve(args: argparse.Namespace) -> None:
+    """Check every option (and open the store) before the server starts."""
+    seed, calls_per_hour = args.seed, args.calls_per_hour
+    port_number = port(args.port)
+    speed = positive_number(args.speed, field="--speed", maximum=MAX_SIM_SPEED)
+    if seed is not None:
+        seed = whole_number(seed, field="--seed", minimum=0, maximum=MAX_SEED)
+    if calls_per_hour is not None:
+        calls_per_hour = positive_number(
+            calls_per_hour, field="--calls-per-hour", maximum=MAX_CALLS_PER_HOUR
+        )
+    if args.fleet is not None:
+        fleet_file(args.fleet)
+    _open_store(args.db).close()
     serve(
         host=args.host,
-        port=args.port,
+        port=port_number,
         db=args.db,
         sim=args.sim,
-        speed=args.speed,
-        fleet=args.fleet,
-        seed=args.seed,
-        calls_per_hour=args.calls_per_hour,
+        speed=speed,
+        fleet=None if args.fleet is None else Path(args.fleet),
+        seed=seed,
+        calls_per_hour=calls_per_hour,
+        secure_cookies=args.secure_cookies,
     )
 
 
@@ -42,7 +69,9 @@ def _read_password() -> str:
 
 
 def _user_add(args: argparse.Namespace) -> dict[str, Any]:
-    store = EventStore(args.db)
+    if not USER_NAME.match(args.name):
+        raise InputError("name", args.name, "1-40 letters, digits, '.', '_' or '-'")
+    store = _open_store(args.db)
     try:
         store.add_user(args.name, _read_password())
     finally:
@@ -53,7 +82,7 @@ def _user_add(args: argparse.Namespace) -> dict[str, Any]:
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("serve", help="the live dispatch map (Flask + Socket.IO)")
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=_port, default=8000)
+    run.add_argument("--port", default="8000", help="TCP port (default 8000)")
     run.add_argument(
         "--sim",
         action="store_true",
@@ -61,9 +90,8 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument(
         "--speed",
-        type=positive_number,
-        default=1.0,
-        help="clock speed: N simulated seconds per real second (default 1)",
+        default="1",
+        help="clock speed: N simulated seconds per real second (default 1, at most 3600)",
     )
     run.add_argument(
         "--db",
@@ -71,10 +99,13 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_DB_PATH,
         help="SQLite store (default data/runtime/dispatch.sqlite)",
     )
-    run.add_argument("--fleet", type=Path, help="fleet file (default data/fleet.json)")
-    run.add_argument("--seed", type=int, help="random seed of the simulation")
+    run.add_argument("--fleet", help="fleet file (default data/fleet.json)")
+    run.add_argument("--seed", help="random seed of the simulation (0 to 2**32 - 1)")
+    run.add_argument("--calls-per-hour", help="mean simulated calls per hour (default 30)")
     run.add_argument(
-        "--calls-per-hour", type=positive_number, help="mean simulated calls per hour (default 30)"
+        "--secure-cookies",
+        action="store_true",
+        help="send the session cookie over HTTPS only (when served behind TLS)",
     )
     run.set_defaults(handler=_serve)
 

@@ -1,15 +1,21 @@
 """Shared fixtures: the real Beijing network, loaded once per test session; valid calls;
-the live map's apps, logins and Socket.IO test clients."""
+the live map's apps, logins and Socket.IO test clients; the real server in a process."""
 
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
@@ -23,6 +29,7 @@ from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
 from webmap.app import create_app, socketio
+from webmap.client import form_token
 from webmap.clock import ManualClock
 
 
@@ -145,13 +152,25 @@ def new_app(
         app.extensions["rescue"].close()
 
 
+def _post_login(client: FlaskClient, name: str, password: str) -> Any:
+    token = form_token(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+
+
+@pytest.fixture(scope="session")
+def post_login() -> Callable[[FlaskClient, str, str], Any]:
+    """``post_login(client, name, password)``: post the login form as a browser does (the
+    form's CSRF token included); the response."""
+    return _post_login
+
+
 @pytest.fixture
 def login(user: str, password: str) -> Callable[..., FlaskClient]:
     """``login(app)``: an HTTP test client, logged in as ``user``."""
 
     def log_in(app: Flask) -> FlaskClient:
         client = app.test_client()
-        response = client.post("/login", data={"name": user, "password": password})
+        response = _post_login(client, user, password)
         assert response.status_code == 302, response.data
         return client
 
@@ -171,3 +190,75 @@ def connect(login: Callable[..., FlaskClient]) -> Callable[..., SocketIOTestClie
         return sio
 
     return open_socket
+
+
+# ---------------------------------------------------------------------------- real server
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Server:
+    """``rescue serve`` (Gunicorn) running in a process, with one dispatcher added."""
+
+    url: str
+    user: str
+    password: str
+    db: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, user: str, password: str
+) -> Iterator[Server]:
+    """The real ``rescue serve`` on a free loopback port with a fresh store and ``user``
+    added (one per test module), stopped afterwards."""
+    tmp = tmp_path_factory.mktemp("server")
+    db = tmp / "dispatch.sqlite"
+    cli = [sys.executable, "-m", "rescue.cli"]
+    added = subprocess.run(
+        [*cli, "user", "add", user, "--db", str(db)],
+        input=password + "\n",
+        text=True,
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if added.returncode != 0:
+        pytest.fail(f"`rescue user add` failed:\n{added.stdout}\n{added.stderr}")
+    port = _free_port()
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*cli, "serve", "--port", str(port), "--db", str(db)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).ok:
+                break
+        except requests.RequestException:  # refused, or the worker still loading
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            pytest.fail(f"the server did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield Server(url, user, password, db, process, log)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -42,7 +42,7 @@ def test_zone_accepts_gcj02(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (("zone", "nan,39.9"), "point=[nan, 39.9]"),
+        (("zone", "nan,39.9"), "point='nan,39.9'"),
         (("zone", "39.9087,116.3975"), "looks like (lat, lon)"),
         (("zone", "118.75,39.9"), "outside the service area"),
         (("zone", "116.4"), "expected LON,LAT"),

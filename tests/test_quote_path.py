@@ -166,9 +166,9 @@ def test_cli_quote_in_gcj02(capsys: pytest.CaptureFixture[str]) -> None:
             "--at='116.39,39.90': expected a clock time HH:MM (a place",
         ),
         (("--location", "116.39"), "--location='116.39': expected LON,LAT"),
-        (("--location", "39.9087,116.3975"), "--location=[39.9087, 116.3975]: looks like (lat"),
-        (("--location", "121.47,31.23"), "--location=[121.47, 31.23]: "),  # Shanghai
-        (("--location", "116.39,39.90", "--tow-to", "121.47,31.23"), "--tow-to=[121.47, 31.23]"),
+        (("--location", "39.9087,116.3975"), "--location='39.9087,116.3975': looks like (lat"),
+        (("--location", "121.47,31.23"), "--location='[121.47, 31.23]': "),  # Shanghai
+        (("--location", "116.39,39.90", "--tow-to", "121.47,31.23"), "--tow-to='[121.47, 31.23]'"),
         (("--location", "116.39,39.90", "--fault", "alien_attack"), "--fault='alien_attack'"),
         (("--location", "116.39,39.90", "--insurer", "acme"), "--insurer='acme': unknown"),
         (("--at", "10:00"), "--location"),

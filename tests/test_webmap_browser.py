@@ -8,19 +8,16 @@ The server is the real ``rescue serve`` in a subprocess on a free loopback port.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import socketio
+
+from webmap.client import cookie_header, log_in
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -39,77 +36,21 @@ FLAGS = [
 XSS_NAME = '<img src=x onerror="window.__xss=1">王先生'
 
 
-@dataclass
-class Server:
-    url: str
-    user: str
-    password: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+Server = Any  # the ``live_server`` fixture: a conftest.Server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, user: str, password: str) -> Iterator[Server]:
+def server(live_server: Server) -> Server:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    tmp = tmp_path_factory.mktemp("webmap")
-    db = tmp / "dispatch.sqlite"
-    cli = [sys.executable, "-m", "rescue.cli"]
-    subprocess.run(
-        [*cli, "user", "add", user, "--db", str(db)],
-        input=password + "\n",
-        text=True,
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
-    port = _free_port()
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*cli, "serve", "--port", str(port), "--db", str(db)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    yield Server(url, user, password, process, log)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    return live_server
 
 
 class Listener:
     """A second dispatcher: python-socketio client logged in with its own session."""
 
     def __init__(self, server: Server) -> None:
-        session = requests.Session()
-        response = session.post(
-            server.url + "/login",
-            allow_redirects=False,
-            data={"name": server.user, "password": server.password},
-        )
-        assert response.status_code == 302
-        cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        cookie = cookie_header(log_in(server.url, server.user, server.password))
         self.events: list[tuple[str, Any]] = []
         self._lock = threading.Lock()
         self.client = socketio.Client()

@@ -29,6 +29,7 @@ from webmap.store import EventStore
 MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 Login = Callable[[Flask], FlaskClient]  # the ``login`` fixture
 Connect = Callable[[Flask], SocketIOTestClient]  # the ``connect`` fixture
+PostLogin = Callable[[FlaskClient, str, str], Any]  # the ``post_login`` fixture
 FAR_NORTH_WEST = (116.15, 40.05)  # between the 5th and 6th rings, far from the bases
 NEAR_CENTRE = (116.4035, 39.9050)  # a few hundred metres east of Tiananmen
 
@@ -123,17 +124,19 @@ def test_pages_and_api_need_a_login(app: Flask) -> None:
     assert client.get("/healthz").status_code == 200
 
 
-def test_wrong_password_is_refused(app: Flask, user: str) -> None:
-    response = app.test_client().post("/login", data={"name": user, "password": "nope"})
+def test_wrong_password_is_refused(app: Flask, user: str, post_login: PostLogin) -> None:
+    response = post_login(app.test_client(), user, "nope")
     assert response.status_code == 401
     assert b"wrong password" in response.data
 
 
-def test_socket_connection_without_login_is_refused(app: Flask, user: str) -> None:
+def test_socket_connection_without_login_is_refused(
+    app: Flask, user: str, post_login: PostLogin
+) -> None:
     anonymous = socketio.test_client(app, flask_test_client=app.test_client())
     assert not anonymous.is_connected()
     wrong = app.test_client()
-    wrong.post("/login", data={"name": user, "password": "nope"})
+    post_login(wrong, user, "nope")
     assert not socketio.test_client(app, flask_test_client=wrong).is_connected()
 
 

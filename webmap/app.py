@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -39,6 +37,7 @@ from flask import (
     session,
 )
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from geo.config import PROJECT_ROOT, load_rules
 from geo.errors import InputError
@@ -46,17 +45,20 @@ from geo.places import Geo, load_geo
 from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import load_business_rules
 from optimizer.dispatch.shops import Shops
-from webmap import auth
+from webmap import auth, server
 from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, RefusalError, StoreError
 from webmap.clock import Clock, SimClock
 from webmap.layers import Layer, rings_geojson, roads_geojson, shops_geojson
+from webmap.payloads import MAX_TRANSPORT_BYTES, check_payload
 from webmap.serialize import jsonable
 from webmap.sim import SimConfig, Simulation
 from webmap.store import DEFAULT_DB_PATH, EventStore
+from webmap.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
 socketio = SocketIO()
+csrf = CSRFProtect()
 ROOM = "dispatchers"
 VENDOR = {
     "leaflet": PROJECT_ROOT / "node_modules" / "leaflet" / "dist",
@@ -84,6 +86,8 @@ DEFAULTS: dict[str, Any] = {
     "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://... to share broadcasts between servers
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,  # `rescue serve --secure-cookies` behind TLS
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: a shift's page
 }
 
 
@@ -96,6 +100,8 @@ class Runtime:
     sim: Simulation | None
     layers: dict[str, Layer]
     config: Mapping[str, Any]
+    sockets: auth.SessionSockets
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     stop: threading.Event = field(default_factory=threading.Event)
     task: Any = None
     ticks: int = 0
@@ -151,16 +157,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "rings": Layer(lambda: rings_geojson(load_rules())),
         "shops": Layer(lambda: shops_geojson(shops)),
     }
-    app.extensions["rescue"] = Runtime(center, store, sim, layers, app.config)
+    sockets = auth.SessionSockets(lambda sid: socketio.server.disconnect(sid, namespace="/"))
+    app.extensions["rescue"] = Runtime(center, store, sim, layers, app.config, sockets)
+    csrf.init_app(app)
+    app.register_error_handler(CSRFError, _csrf_refused)
     center.subscribe(_broadcast)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages)
     app.after_request(_security_headers)
-    options: dict[str, Any] = {"async_mode": "threading"}
+    options: dict[str, Any] = {
+        "async_mode": "threading",
+        "max_http_buffer_size": MAX_TRANSPORT_BYTES,
+    }
     if app.config["SOCKETIO_MESSAGE_QUEUE"]:
         options["message_queue"] = app.config["SOCKETIO_MESSAGE_QUEUE"]
     socketio.init_app(app, **options)
     return app
+
+
+def _csrf_refused(error: CSRFError) -> Any:
+    message = "表单已过期，请重新提交。 The form expired or came from another site: submit again."
+    return render_template("login.html", error=message), 400
 
 
 def _security_headers(response: Response) -> Response:
@@ -271,40 +288,11 @@ def vendor(lib: str, filename: str) -> Any:
 
 
 # ---------------------------------------------------------------------------- socket.io
-class _Payload:
-    """Shape checks for event payloads: required/optional fields of given JSON types."""
-
-    TYPES: ClassVar[dict[type, str]] = {
-        str: "text",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        list: "a list",
-        dict: "an object",
-    }
-
-    def __init__(self, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise InputError("payload", jsonable(data), "must be a JSON object")
-        self.data = data
-
-    def get(self, name: str, kind: type, *, required: bool = True, default: Any = None) -> Any:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise InputError(name, None, "is required")
-            return default
-        wrong = isinstance(value, bool) and kind is not bool
-        accepted: type | tuple[type, ...] = (int, float) if kind is float else kind
-        if wrong or not isinstance(value, accepted):
-            raise InputError(name, jsonable(value), f"must be {self.TYPES[kind]}")
-        return value
-
-
 def _user() -> str:
-    user = session.get("user")
-    if not isinstance(user, str):
-        raise InputError("session", None, "login required")
+    """The sender's dispatcher; refused once the session has ended (logout, expiry)."""
+    user = auth.current_user()
+    if user is None:
+        raise InputError("session", None, "login required: the session has ended")
     return user
 
 
@@ -314,9 +302,10 @@ def _event(name: str) -> Callable[[Callable[[Any, str], dict[str, Any]]], Any]:
     def decorator(fn: Callable[[Any, str], dict[str, Any]]) -> Any:
         @functools.wraps(fn)
         def handler(*args: Any) -> dict[str, Any]:
-            data = args[0] if len(args) == 1 else (None if not args else list(args))
+            data = args[0] if len(args) == 1 else ({} if not args else list(args))
             try:
-                answer = fn(data, _user())
+                user = _user()
+                answer = fn(check_payload(name, data), user)
             except RefusalError as error:
                 return _refuse(name, error.field, error.value, error.reason, error.details)
             except InputError as error:
@@ -349,11 +338,19 @@ def _refuse(
 
 @socketio.on("connect")
 def on_connect(auth_data: Any = None) -> None:
-    user = session.get("user")
-    if not isinstance(user, str) or not runtime().store.has_user(user):
+    token = auth.session_token()
+    if token is None or auth.current_user() is None:
         raise ConnectionRefusedError("login required: open /login first")
+    runtime().sockets.opened(token, request.sid)  # type: ignore[attr-defined]
     join_room(ROOM)
     emit("state", jsonable(runtime().center.snapshot()))
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason: Any = None) -> None:
+    token = auth.session_token()
+    if token is not None:
+        runtime().sockets.closed(token, request.sid)  # type: ignore[attr-defined]
 
 
 @_event("sync")
@@ -365,14 +362,12 @@ def on_sync(data: Any, user: str) -> dict[str, Any]:
 
 @_event("intake")
 def on_intake(data: Any, user: str) -> dict[str, Any]:
-    _Payload(data)
     return runtime().center.intake(data, user=user)
 
 
 @_event("propose")
 def on_propose(data: Any, user: str) -> dict[str, Any]:
-    payload = _Payload(data)
-    return {"proposal": runtime().center.propose(payload.get("job_id", str))}
+    return {"proposal": runtime().center.propose(data["job_id"])}
 
 
 @_event("dispatch")
@@ -380,57 +375,54 @@ def on_dispatch(data: Any, user: str) -> dict[str, Any]:
     """Confirm a job on a truck; with what the dispatcher was shown for it (``eta_at_s`` or
     ``eta_s``, ``status``) a proposal gone stale is refused with the fresh one
     (the error's ``proposal``)."""
-    p = _Payload(data)
     return runtime().center.dispatch(
-        p.get("job_id", str),
-        p.get("truck_id", str),
-        version=p.get("version", int, required=False),
-        eta_at_s=p.get("eta_at_s", float, required=False),
-        eta_s=p.get("eta_s", float, required=False),
-        status=p.get("status", str, required=False),
+        data["job_id"],
+        data["truck_id"],
+        version=data.get("version"),
+        eta_at_s=data.get("eta_at_s"),
+        eta_s=data.get("eta_s"),
+        status=data.get("status"),
         user=user,
     )
 
 
 @_event("reassign")
 def on_reassign(data: Any, user: str) -> dict[str, Any]:
-    p = _Payload(data)
     return runtime().center.reassign(
-        p.get("job_id", str), p.get("truck_id", str), version=p.get("version", int), user=user
+        data["job_id"], data["truck_id"], version=data.get("version"), user=user
     )
 
 
 @_event("advance")
 def on_advance(data: Any, user: str) -> dict[str, Any]:
-    p = _Payload(data)
     return runtime().center.advance(
-        p.get("job_id", str), p.get("state", str), version=p.get("version", int), user=user
+        data["job_id"], data["state"], version=data.get("version"), user=user
     )
 
 
 @_event("convert_to_tow")
 def on_convert_to_tow(data: Any, user: str) -> dict[str, Any]:
-    p = _Payload(data)
     return runtime().center.convert_to_tow(
-        p.get("job_id", str),
-        destination=p.get("destination", list, required=False),
-        destination_name=p.get("destination_name", str, required=False, default=""),
-        crs=p.get("crs", str, required=False, default="wgs84"),
-        version=p.get("version", int, required=False),
+        data["job_id"],
+        destination=data.get("destination"),
+        destination_name=data.get("destination_name") or "",
+        crs=data.get("crs") or "wgs84",
+        version=data.get("version"),
         user=user,
     )
 
 
 @_event("replan")
 def on_replan(data: Any, user: str) -> dict[str, Any]:
-    limit = _Payload(data).data.get("time_limit_s", REPLAN_TIME_LIMIT_S)
-    return runtime().center.replan(time_limit_s=limit, user=user)
+    limit = data.get("time_limit_s")
+    return runtime().center.replan(
+        time_limit_s=REPLAN_TIME_LIMIT_S if limit is None else limit, user=user
+    )
 
 
 @_event("truck_duty")
 def on_truck_duty(data: Any, user: str) -> dict[str, Any]:
-    p = _Payload(data)
-    return runtime().center.set_duty(p.get("truck_id", str), p.get("on_duty", bool), user=user)
+    return runtime().center.set_duty(data["truck_id"], data["on_duty"], user=user)
 
 
 # ---------------------------------------------------------------------------- serving
@@ -444,14 +436,12 @@ def serve(
     fleet: Path | None = None,
     seed: int | None = None,
     calls_per_hour: float | None = None,
+    secure_cookies: bool = False,
 ) -> None:
-    """Run the server until interrupted (Werkzeug's threaded server, WebSocket transport)."""
+    """Run the live map on the production server (:mod:`webmap.server`) until stopped."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    # SIGTERM ends the server like Ctrl-C, so the positions are flushed and the store closed.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     db_path = Path(db) if db else DEFAULT_DB_PATH
     config: dict[str, Any] = {
         "RESCUE_DB": str(db_path),
@@ -459,12 +449,35 @@ def serve(
         "SIM_SPEED": speed,
         "RESCUE_FLEET": str(fleet) if fleet else None,
         "SIM_SEED": seed,
+        "SESSION_COOKIE_SECURE": secure_cookies,
     }
     if calls_per_hour is not None:
         config["SIM_CALLS_PER_HOUR"] = calls_per_hour
-    app = create_app(config)
-    rt: Runtime = app.extensions["rescue"]
-    password = auth.ensure_first_user(rt.store, folder=db_path.parent)
+    _first_login(db_path)
+
+    def load_app() -> Flask:
+        app = create_app(config)
+        report = app.extensions["rescue"].center.replay_report
+        print(
+            f"State rebuilt from {report['events']} stored events"
+            + (f" ({len(report['skipped'])} skipped)" if report["skipped"] else "")
+            + (f"; simulation at {speed:g}x" if sim else ""),
+            flush=True,
+        )
+        start_live(app)
+        print(f"Live dispatch map: http://{host}:{port}/", flush=True)
+        return app
+
+    server.run(load_app, host=host, port=port)
+
+
+def _first_login(db_path: Path) -> None:
+    """With no dispatcher yet, create the first login and say where it is."""
+    store = EventStore(db_path)
+    try:
+        password = auth.ensure_first_user(store, folder=db_path.parent)
+    finally:
+        store.close()
     first_file = db_path.parent / auth.FIRST_LOGIN_FILE
     if password:
         print(
@@ -474,24 +487,3 @@ def serve(
         )
     elif first_file.exists():
         print(f"Log in as a dispatcher (the first login is in {first_file})", flush=True)
-    report = rt.center.replay_report
-    print(
-        f"State rebuilt from {report['events']} stored events"
-        + (f" ({len(report['skipped'])} skipped)" if report["skipped"] else "")
-        + (f"; simulation at {speed:g}x" if sim else ""),
-        flush=True,
-    )
-    print(f"Live dispatch map: http://{host}:{port}/", flush=True)
-    start_live(app)
-    try:
-        socketio.run(
-            app,
-            host=host,
-            port=port,
-            debug=False,
-            use_reloader=False,
-            log_output=False,
-            allow_unsafe_werkzeug=True,
-        )
-    finally:
-        rt.close()

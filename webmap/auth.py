@@ -1,9 +1,17 @@
-"""Dispatcher login: a Flask session over the store's users (werkzeug password hashes).
+"""Dispatcher login: server-side sessions over the store's users (werkzeug password hashes).
+
+- A login opens a session in the store (:meth:`EventStore.open_session`); the signed Flask
+  cookie carries only its token. Logging out ends it on the server: the old cookie is
+  refused (401 on ``/api/``) and the session's open sockets are disconnected
+  (:class:`SessionSockets`); a session also ends after ``SESSION_LIFETIME_S``.
+- Wrong passwords are throttled per name and per address (:mod:`webmap.throttle`, 429
+  with ``Retry-After``); an unknown name takes as long as a known one.
+- Both forms carry a CSRF token (Flask-WTF's ``CSRFProtect``, set up by the app).
 
 Pages and layer endpoints need a logged-in dispatcher; Socket.IO connections without one
 are refused in the connect handler (:mod:`webmap.app`). On first start with no user, the
 server creates ``dispatcher`` with a random password, printed once and written to
-``first-login.txt`` beside the database (``data/runtime/``, git-ignored).
+``first-login.txt`` beside the database (``data/runtime/``, git-ignored, mode 0600).
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +35,8 @@ from flask import (
     url_for,
 )
 
-from webmap.store import EventStore
+from webmap.store import SECRET_FILE_MODE, EventStore
+from webmap.throttle import LoginThrottle
 
 FIRST_USER = "dispatcher"
 FIRST_LOGIN_FILE = "first-login.txt"
@@ -39,9 +49,47 @@ def _store() -> EventStore:
     return store
 
 
+class SessionSockets:
+    """The open Socket.IO connections of each login session, to close them at logout."""
+
+    def __init__(self, disconnect: Callable[[str], None]) -> None:
+        self._disconnect = disconnect
+        self._lock = threading.Lock()
+        self._by_token: dict[str, set[str]] = {}
+
+    def opened(self, token: str, sid: str) -> None:
+        with self._lock:
+            self._by_token.setdefault(token, set()).add(sid)
+
+    def closed(self, token: str, sid: str) -> None:
+        with self._lock:
+            sids = self._by_token.get(token)
+            if sids is not None:
+                sids.discard(sid)
+                if not sids:
+                    del self._by_token[token]
+
+    def close_all(self, token: str) -> int:
+        """Disconnect every socket of the session ``token``; how many there were."""
+        with self._lock:
+            sids = self._by_token.pop(token, set())
+        for sid in sids:
+            self._disconnect(sid)
+        return len(sids)
+
+
+def _rescue() -> Any:
+    return current_app.extensions["rescue"]
+
+
+def session_token() -> str | None:
+    token = session.get("token")
+    return token if isinstance(token, str) else None
+
+
 def current_user() -> str | None:
-    user = session.get("user")
-    return user if isinstance(user, str) and _store().has_user(user) else None
+    """The dispatcher of this request's session, if the session is live on the server."""
+    return _store().session_user(session_token())
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,20 +108,38 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
-    if request.method == "POST":
-        name = request.form.get("name", "")
-        if _store().check_user(name, request.form.get("password", "")):
-            session.clear()
-            session["user"] = name
-            return redirect(url_for("pages.index"))
-        error = "Unknown user or wrong password."
-    status = 401 if error else 200
-    return render_template("login.html", error=error), status
+    if request.method == "GET":
+        return render_template("login.html", error=None)
+    name = request.form.get("name", "")
+    address = request.remote_addr or "unknown"
+    throttle: LoginThrottle = _rescue().throttle
+    wait_s = throttle.retry_after_s(name, address)
+    if wait_s is not None:
+        error = (
+            f"登录失败次数过多，请 {wait_s} 秒后再试。"
+            f" Too many failed logins: try again in {wait_s} s."
+        )
+        response = current_app.make_response((render_template("login.html", error=error), 429))
+        response.headers["Retry-After"] = str(wait_s)
+        return response
+    if not _store().check_user(name, request.form.get("password", "")):
+        throttle.failed(name, address)
+        error = "用户名或密码错误。 Unknown user or wrong password."
+        return render_template("login.html", error=error), 401
+    throttle.succeeded(name)
+    session.clear()
+    session["token"] = _store().open_session(name)
+    session["user"] = name
+    return redirect(url_for("pages.index"))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
+    """End the session on the server and close its sockets; the cookie is worthless after."""
+    token = session_token()
+    if token is not None:
+        _store().end_session(token)
+        _rescue().sockets.close_all(token)
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -89,7 +155,8 @@ def ensure_first_user(store: EventStore, *, folder: Path) -> str | None:
     store.add_user(FIRST_USER, password)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FIRST_LOGIN_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, SECRET_FILE_MODE)
+    os.fchmod(fd, SECRET_FILE_MODE)  # a file that existed before keeps its mode otherwise
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         file.write(
             "First login of the rescue-dispatch live map (created on first start).\n"

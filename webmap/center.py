@@ -42,8 +42,9 @@ from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
 from webmap.clock import Clock, SimClock
 from webmap.job_ids import JobNumbers
+from webmap.payloads import check_payload
 from webmap.serialize import jsonable, proposal_json
-from webmap.store import EventStore
+from webmap.store import EventStore, encode_payload
 from webmap.views import alert_view, job_view, snapshot_view, truck_view
 
 log = logging.getLogger(__name__)
@@ -266,10 +267,9 @@ class DispatchCenter:
     # ------------------------------------------------------------------ commands
     def intake(self, data: Any, *, user: str) -> dict[str, Any]:
         """Register a call; answers the job (triage, quote) and the proposal."""
-        if not isinstance(data, dict):
-            raise InputError("job", type(data).__name__, "must be a JSON object")
-        # The center's clock stamps the call: a client cannot backdate the promise.
-        call = {key: value for key, value in data.items() if key != "created_at"}
+        # Whole-payload check first (the center's clock stamps the call: a client cannot
+        # send created_at and backdate the promise).
+        call = check_payload("intake", data)
         with self.lock:
             job_id = self._job_numbers.peek()
             messages = self._commit("intake", {"job_id": job_id, "data": call}, user=user)
@@ -471,6 +471,10 @@ class DispatchCenter:
 
     def _commit(self, kind: str, payload: dict[str, Any], *, user: str) -> list[Message]:
         """Apply through the board, store, then record; the caller holds the lock."""
+        try:
+            stored = encode_payload(payload)
+        except ValueError as error:
+            raise InputError("payload", str(error), "cannot be stored: nothing changed") from None
         now_s = self._now()
         try:
             touched = self._apply(kind, payload, now_s=now_s)
@@ -481,7 +485,7 @@ class DispatchCenter:
             self._rebuild()
             raise
         try:
-            self.store.append(kind, payload, at_s=now_s, user=user)
+            self.store.append(kind, stored, at_s=now_s, user=user)
         except Exception as error:
             log.exception("storing %s failed; rebuilding the live state from the store", kind)
             self._rebuild()

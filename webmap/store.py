@@ -6,6 +6,11 @@
 - ``truck_positions``: the last known GPS position of each truck (telemetry, not a
   command: flushed every few seconds, so a crash loses at most those seconds of movement).
 - ``settings``: the session signing key, generated on first start.
+- ``sessions``: the dispatchers' logins (a hash of each session's token), so a logout or
+  an expiry ends a session on the server, whatever cookie is still around.
+
+The database and its WAL files hold password hashes, session tokens' hashes and the
+signing key: they are made readable by their owner only (0600), whatever existed before.
 
 A commit is durable when :meth:`EventStore.append` returns (WAL, ``synchronous=FULL``),
 so a command is acknowledged only once it is on disk.
@@ -13,7 +18,9 @@ so a command is acknowledged only once it is on disk.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import secrets
 import sqlite3
@@ -60,7 +67,40 @@ CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 """
+SECRET_FILE_MODE = 0o600
+SESSION_LIFETIME_S = 24 * 3600
+"""A login lasts a shift and a margin (shifts are at most 12 h), then asks again."""
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` (created empty if missing) readable and writable by its owner only."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, SECRET_FILE_MODE)
+    try:
+        os.fchmod(fd, SECRET_FILE_MODE)
+    finally:
+        os.close(fd)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """A command's payload as the store keeps it: compact JSON, finite numbers, UTF-8.
+
+    Raises ``ValueError`` for what cannot be stored (a non-finite number, a lone
+    surrogate), before anything is applied.
+    """
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    return text
 
 
 @dataclass(frozen=True)
@@ -78,20 +118,29 @@ class EventStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives its WAL and shared-memory files the database file's mode.
+        private_file(self.path)
+        for suffix in _SQLITE_SIDE_FILES:
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                os.chmod(side, SECRET_FILE_MODE)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        # Checked when a name is unknown, so unknown and known names take the same time.
+        self._unknown_user_hash = generate_password_hash(secrets.token_urlsafe(16))
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
     # ------------------------------------------------------------------ events
-    def append(self, kind: str, payload: Mapping[str, Any], *, at_s: float, user: str) -> int:
-        """Store one accepted command; returns its sequence number once it is on disk."""
-        text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    def append(self, kind: str, payload: Mapping[str, Any] | str, *, at_s: float, user: str) -> int:
+        """Store one accepted command (its payload, or :func:`encode_payload` of it);
+        returns its sequence number once it is on disk."""
+        text = payload if isinstance(payload, str) else encode_payload(payload)
         with self._lock:
             cursor = self._conn.execute(
                 "INSERT INTO events (at_s, kind, payload, user, recorded_at) "
@@ -160,13 +209,15 @@ class EventStore:
                 raise ValueError(f"name={name!r}: user already exists") from None
 
     def check_user(self, name: Any, password: Any) -> bool:
+        """Whether ``password`` is ``name``'s; as slow for an unknown name as for a known one."""
         if not isinstance(name, str) or not isinstance(password, str):
-            return False
+            name, password = "", ""
         with self._lock:
             row = self._conn.execute(
                 "SELECT password_hash FROM users WHERE name = ?", (name,)
             ).fetchone()
-        return row is not None and check_password_hash(row[0], password)
+        matches = check_password_hash(row[0] if row else self._unknown_user_hash, password)
+        return row is not None and matches
 
     def has_user(self, name: Any) -> bool:
         if not isinstance(name, str):
@@ -178,6 +229,40 @@ class EventStore:
     def user_count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
+    # ------------------------------------------------------------------ sessions
+    def open_session(self, user: str, *, now_s: float | None = None) -> str:
+        """A new session of ``user``: its token (only a hash of it is stored)."""
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO sessions (token_hash, user, created_at) VALUES (?, ?, ?)",
+                (_token_hash(token), user, time.time() if now_s is None else now_s),
+            )
+        return token
+
+    def session_user(self, token: Any, *, now_s: float | None = None) -> str | None:
+        """The user of a live session (not ended, not expired, user still there), else None."""
+        if not isinstance(token, str):
+            return None
+        since = (time.time() if now_s is None else now_s) - SESSION_LIFETIME_S
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT s.user FROM sessions s JOIN users u ON u.name = s.user "
+                "WHERE s.token_hash = ? AND s.created_at > ?",
+                (_token_hash(token), since),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def end_session(self, token: Any) -> None:
+        """Log a session out (and forget sessions expired long ago)."""
+        if not isinstance(token, str):
+            return
+        with self._lock:
+            self._conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+            self._conn.execute(
+                "DELETE FROM sessions WHERE created_at < ?", (time.time() - SESSION_LIFETIME_S,)
+            )
 
     # ------------------------------------------------------------------ settings
     def secret_key(self) -> str:

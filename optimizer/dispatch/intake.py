@@ -37,6 +37,41 @@ NON_MEMBER_FIELDS = (
 )
 
 
+INTAKE_FIELDS: dict[str, Any] = {
+    "caller": {"name": ("text", 60), "phone": ("text", 20), "gender": ("text", 10)},
+    "vehicle": {"plate": ("text", 20), "model": ("text", 60), "colour": ("text", 30)},
+    "member": "bool",
+    "member_card": ("text", 40),
+    "location": "point",
+    "crs": ("text", 10),
+    "landmarks": ("text", 500),
+    "on_highway": "bool",
+    "fault_symptoms": ("text", 500),
+    "fault_category": ("text", 40),
+    "customer_need": ("text", 500),
+    "customer_details": ("text", 500),
+    "tow_destination": "point",
+    "tow_destination_name": ("text", 500),
+    "accident": "bool",
+    "insurer": ("text", 40),
+}
+"""The fields a dispatcher's intake may hold (``created_at`` is the server's to set), with
+their JSON kind and, for text, the longest accepted; :func:`parse_intake` reads them with
+the same limits (:func:`_max_chars`)."""
+
+
+def _max_chars(path: str) -> int:
+    spec: Any = INTAKE_FIELDS
+    for part in path.split("."):
+        spec = spec[part]
+    return int(spec[1])
+
+
+MAX_EPOCH_S = 95_617_584_000  # 5000-01-01: bounds a huge integer before float()
+MAX_COORDINATE = 1e6
+"""Beyond any projection's range: bounds a huge integer before it becomes a float."""
+
+
 @dataclass(frozen=True)
 class QuoteRequest:
     """The fields of a call its price depends on (the same names as on :class:`Intake`)."""
@@ -59,7 +94,8 @@ def _prefix(value: Any, length: int = 20) -> Any:
     return value
 
 
-def _text(data: dict[str, Any], key: str, *, path: str, required: bool, max_len: int = 500) -> str:
+def _text(data: dict[str, Any], key: str, *, path: str, required: bool) -> str:
+    """The text field ``key`` of ``data`` (``path`` in :data:`INTAKE_FIELDS`), stripped."""
     value = data.get(key)
     if value is None or value == "":
         if required:
@@ -67,8 +103,9 @@ def _text(data: dict[str, Any], key: str, *, path: str, required: bool, max_len:
         return ""
     if not isinstance(value, str):
         raise InputError(path, value, "must be text")
-    if len(value) > max_len:
-        raise InputError(path, value[:40] + "...", f"is longer than {max_len} characters")
+    max_chars = _max_chars(path)
+    if len(value) > max_chars:
+        raise InputError(path, value, f"is longer than {max_chars} characters")
     return value.strip()
 
 
@@ -94,8 +131,8 @@ def parse_lonlat(value: Any, *, field: str, crs: str = "wgs84") -> LonLat:
         raise InputError(field, value, "expected [lon, lat]")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         raise InputError(field, value, "expected two numbers [lon, lat]")
-    if not all(math.isfinite(v) for v in value):
-        raise InputError(field, value, "coordinates must be finite numbers")
+    if not all(abs(v) < MAX_COORDINATE and math.isfinite(v) for v in value):
+        raise InputError(field, value, "coordinates must be finite numbers (|x| < 1e6)")
     return to_wgs84(value[0], value[1], crs)
 
 
@@ -104,6 +141,8 @@ def parse_time_s(value: Any, *, field: str) -> float:
     if isinstance(value, bool):
         raise InputError(field, value, "expected epoch seconds or an ISO 8601 time")
     if isinstance(value, int | float):
+        if abs(value) > MAX_EPOCH_S:
+            raise InputError(field, value, "must be a time before the year 5000")
         seconds = float(value)
     elif isinstance(value, str):
         try:
@@ -134,12 +173,17 @@ def parse_quote_request(data: Any, rules: Rules, *, fault_required: bool = True)
     if "location" not in data:
         raise InputError("location", None, "is required: [lon, lat] of the car")
     fault = (
-        _text(data, "fault_category", path="fault_category", required=fault_required, max_len=40)
+        _text(
+            data,
+            "fault_category",
+            path="fault_category",
+            required=fault_required,
+        )
         or None
     )
     if fault is not None:
         required_kind(fault, rules)  # validates the category
-    insurer = _text(data, "insurer", path="insurer", required=False, max_len=40) or None
+    insurer = _text(data, "insurer", path="insurer", required=False) or None
     if insurer is not None and insurer not in rules.insurers:
         raise InputError("insurer", insurer, f"unknown; one of {', '.join(rules.insurers)}")
     tow_to = data.get("tow_destination")
@@ -152,7 +196,10 @@ def parse_quote_request(data: Any, rules: Rules, *, fault_required: bool = True)
         if tow_to is None
         else parse_lonlat(tow_to, field="tow_destination", crs=crs),
         tow_destination_name=_text(
-            data, "tow_destination_name", path="tow_destination_name", required=False
+            data,
+            "tow_destination_name",
+            path="tow_destination_name",
+            required=False,
         ),
         accident=bool(_bool(data, "accident", default=False)),
         insurer=insurer,
@@ -180,23 +227,52 @@ def parse_intake(data: Any, rules: Rules) -> Intake:
         raise InputError("job", type(data).__name__, "must be a JSON object")
     caller = _object(data, "caller")
     vehicle = _object(data, "vehicle")
-    phone = _text(caller, "phone", path="caller.phone", required=True, max_len=20)
+    phone = _text(caller, "phone", path="caller.phone", required=True)
     if not _PHONE.match(phone):
         raise InputError("caller.phone", phone, "expected digits, spaces or dashes, 5-20 long")
-    gender = _text(caller, "gender", path="caller.gender", required=False) or None
+    gender = (
+        _text(
+            caller,
+            "gender",
+            path="caller.gender",
+            required=False,
+        )
+        or None
+    )
     if gender is not None and gender not in GENDERS:
         raise InputError("caller.gender", gender, f"one of {', '.join(GENDERS)}, or leave it out")
     request = parse_quote_request(data, rules)
     assert request.fault_category is not None  # required above
     member_card = (
-        _text(data, "member_card", path="member_card", required=request.member, max_len=40) or None
+        _text(
+            data,
+            "member_card",
+            path="member_card",
+            required=request.member,
+        )
+        or None
     )
-    name = _text(caller, "name", path="caller.name", required=True, max_len=60)
-    plate = _text(vehicle, "plate", path="vehicle.plate", required=True, max_len=20)
-    model = _text(vehicle, "model", path="vehicle.model", required=False, max_len=60)
-    colour = _text(vehicle, "colour", path="vehicle.colour", required=False, max_len=30)
-    symptoms = _text(data, "fault_symptoms", path="fault_symptoms", required=False)
-    need = _text(data, "customer_need", path="customer_need", required=False)
+    name = _text(caller, "name", path="caller.name", required=True)
+    plate = _text(vehicle, "plate", path="vehicle.plate", required=True)
+    model = _text(vehicle, "model", path="vehicle.model", required=False)
+    colour = _text(
+        vehicle,
+        "colour",
+        path="vehicle.colour",
+        required=False,
+    )
+    symptoms = _text(
+        data,
+        "fault_symptoms",
+        path="fault_symptoms",
+        required=False,
+    )
+    need = _text(
+        data,
+        "customer_need",
+        path="customer_need",
+        required=False,
+    )
     if not request.member:
         _check_non_member_details(
             {
@@ -221,7 +297,12 @@ def parse_intake(data: Any, rules: Rules) -> Intake:
         tow_destination_name=request.tow_destination_name,
         accident=request.accident,
         insurer=request.insurer,
-        customer_details=_text(data, "customer_details", path="customer_details", required=False),
+        customer_details=_text(
+            data,
+            "customer_details",
+            path="customer_details",
+            required=False,
+        ),
         created_at_s=None
         if data.get("created_at") is None
         else parse_time_s(data["created_at"], field="created_at"),

@@ -48,6 +48,12 @@ VROOM keys that change the meaning of a plan but are not supported here (``break
 ``setup``, ``costs``, coordinates without a matrix...) are refused with a
 :class:`ProblemError`, whose message names the object and its id. VROOM answers
 such input errors with ``code: 2``.
+
+Every number is an integer, bounded as VROOM bounds it: times (durations, service, time
+windows, promises), distances, amounts, capacities, skills, ``max_tasks`` and
+``lateness_cost_per_s`` are in ``[0, MAX_VALUE]`` (2**32 - 1), ids in ``[0, MAX_ID]``
+(2**64 - 1), ``unassigned_penalty`` in ``[1, MAX_UNASSIGNED_PENALTY]``. So the solver's
+sums of them (a horizon, a route's load) stay far inside OR-Tools' int64.
 """
 
 from __future__ import annotations
@@ -66,6 +72,17 @@ TimeWindow = tuple[int, int]
 DEFAULT_PROFILE = "car"
 DEFAULT_LATENESS_COST_PER_S = 100
 MAX_PRIORITY = 100
+MAX_VALUE = 2**32 - 1
+"""The largest time (s), distance (m), amount, skill or cost: VROOM's own limit (its user
+durations, distances and costs are uint32). The solver adds millions of them at most, in
+OR-Tools' int64, which stays far from overflowing."""
+MAX_ID = 2**64 - 1
+"""VROOM's ids are uint64."""
+MAX_UNASSIGNED_PENALTY = 10**12
+"""Times ``2 + MAX_PRIORITY`` (a pinned task), still a millionth of int64's range, so
+OR-Tools can add up the penalties of many tasks."""
+# A value quoted in an error is cut to this many characters.
+_ECHO_CHARS = 60
 
 _UNSUPPORTED_TASK_KEYS = ("setup", "setup_per_type", "service_per_type")
 _UNSUPPORTED_VEHICLE_KEYS = (
@@ -243,6 +260,28 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def _is_count(value: Any, maximum: int = MAX_VALUE) -> bool:
+    """An integer in ``[0, maximum]``."""
+    return _is_int(value) and 0 <= value <= maximum
+
+
+def _brief(value: Any) -> str:
+    """``repr`` of a value for an error, cut to a few dozen characters; a long array or
+    object, or one holding others, is described by its size instead."""
+    if isinstance(value, Mapping | list):
+        items = value.values() if isinstance(value, Mapping) else value
+        if len(value) > _ECHO_CHARS or any(isinstance(v, Mapping | list) for v in items):
+            kind = "object" if isinstance(value, Mapping) else "array"
+            return f"<{kind} of {len(value)} items>"
+    elif _is_int(value) and abs(value) > MAX_ID:
+        return f"<integer of {int(value).bit_length()} bits>"
+    return _cut(repr(value))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _ECHO_CHARS else text[:_ECHO_CHARS] + "…"
+
+
 class _Parser:
     """One parse: keeps the amount size and matrix size seen so far."""
 
@@ -290,7 +329,9 @@ class _Parser:
     def _unassigned_penalty(self) -> int | None:
         if self.data.get("unassigned_penalty") is None:
             return None
-        penalty = self._optional_int(self.data, "unassigned_penalty", "the problem", 0)
+        penalty = self._optional_int(
+            self.data, "unassigned_penalty", "the problem", 0, maximum=MAX_UNASSIGNED_PENALTY
+        )
         if penalty <= 0:
             raise ProblemError("unassigned_penalty of the problem must be positive")
         return penalty
@@ -314,7 +355,7 @@ class _Parser:
             raise ProblemError("'matrices' must be a non-empty object {profile: {durations}}")
         matrices: dict[str, Matrix] = {}
         for profile, entry in raw.items():
-            where = f"matrices.{profile}"
+            where = f"matrices.{_cut(str(profile))}"
             if not isinstance(entry, Mapping) or "durations" not in entry:
                 raise ProblemError(f"{where} needs 'durations'")
             if "costs" in entry:
@@ -331,7 +372,7 @@ class _Parser:
             matrices[str(profile)] = Matrix(durations, distances)
         sizes = {profile: matrix.size for profile, matrix in matrices.items()}
         if len(set(sizes.values())) > 1:
-            raise ProblemError(f"all matrices must have the same size, got {sizes}")
+            raise ProblemError(f"all matrices must have the same size, got {_brief(sizes)}")
         return matrices
 
     # -- objects
@@ -376,8 +417,10 @@ class _Parser:
         )
 
     def _shipment_step(self, raw: Mapping[str, Any], kind: str, position: int) -> ShipmentStep:
-        if not _is_int(raw.get("id")):
-            raise ProblemError(f"{kind} of shipment at position {position} has no integer id")
+        if not _is_count(raw.get("id"), MAX_ID):
+            raise ProblemError(
+                f"{kind} of shipment at position {position} has no integer id in [0, {MAX_ID}]"
+            )
         what = f"{kind} {raw['id']}"
         self._refuse_keys(raw, _UNSUPPORTED_TASK_KEYS, what)
         if kind == "delivery" and raw.get("promise") is not None:
@@ -398,13 +441,14 @@ class _Parser:
         if start is None and end is None:
             raise ProblemError(f"{what} needs a start_index or an end_index")
         profile = raw.get("profile", DEFAULT_PROFILE)
-        if profile not in matrices:
+        if not isinstance(profile, str) or profile not in matrices:
             raise ProblemError(
-                f"{what} uses profile {profile!r} but matrices has only {sorted(matrices)}"
+                f"{what} uses profile {_brief(profile)} but matrices has only "
+                f"{_brief(sorted(matrices))}"
             )
         max_tasks = raw.get("max_tasks")
-        if max_tasks is not None and (not _is_int(max_tasks) or max_tasks < 0):
-            raise ProblemError(f"max_tasks of {what} must be a non-negative integer")
+        if max_tasks is not None and not _is_count(max_tasks):
+            raise ProblemError(f"max_tasks of {what} must be an integer in [0, {MAX_VALUE}]")
         return Vehicle(
             id=int(raw["id"]),
             start_index=start,
@@ -430,15 +474,15 @@ class _Parser:
             kind = step.get("type")
             if kind not in _STEP_KINDS:
                 raise ProblemError(
-                    f"{where} has type {kind!r}; supported: {', '.join(_STEP_KINDS)}"
+                    f"{where} has type {_brief(kind)}; supported: {', '.join(_STEP_KINDS)}"
                 )
             pinned = step.get("pinned", False)
             if not isinstance(pinned, bool):
                 raise ProblemError(f"'pinned' of {where} must be true or false")
             step_id = None
             if kind in ("job", "pickup", "delivery"):
-                if not _is_int(step.get("id")):
-                    raise ProblemError(f"{where} ({kind}) needs an integer id")
+                if not _is_count(step.get("id"), MAX_ID):
+                    raise ProblemError(f"{where} ({kind}) needs an integer id in [0, {MAX_ID}]")
                 step_id = int(step["id"])
             parsed.append(VehicleStep(type=kind, id=step_id, pinned=pinned))
         return tuple(parsed)
@@ -449,8 +493,8 @@ class _Parser:
     def _object_name(raw: Any, kind: str, position: int) -> str:
         if not isinstance(raw, Mapping):
             raise ProblemError(f"{kind} at position {position} must be an object")
-        if not _is_int(raw.get("id")):
-            raise ProblemError(f"{kind} at position {position} has no integer id")
+        if not _is_count(raw.get("id"), MAX_ID):
+            raise ProblemError(f"{kind} at position {position} has no integer id in [0, {MAX_ID}]")
         return f"{kind} {raw['id']}"
 
     @staticmethod
@@ -470,7 +514,8 @@ class _Parser:
         value = raw[key]
         if not _is_int(value) or not 0 <= value < self.num_locations:
             raise ProblemError(
-                f"invalid {key} {value!r} for {what}: the matrix has {self.num_locations} locations"
+                f"invalid {key} {_brief(value)} for {what}: "
+                f"the matrix has {self.num_locations} locations"
             )
         return int(value)
 
@@ -488,20 +533,24 @@ class _Parser:
         return self._location(raw, key, what)
 
     @staticmethod
-    def _optional_int(raw: Mapping[str, Any], key: str, what: str, default: int) -> int:
+    def _optional_int(
+        raw: Mapping[str, Any], key: str, what: str, default: int, *, maximum: int = MAX_VALUE
+    ) -> int:
         value = raw.get(key)
         if value is None:
             return default
-        if not _is_int(value) or value < 0:
-            raise ProblemError(f"{key} of {what} must be a non-negative integer, got {value!r}")
+        if not _is_count(value, maximum):
+            raise ProblemError(
+                f"{key} of {what} must be an integer in [0, {maximum}], got {_brief(value)}"
+            )
         return int(value)
 
     def _amount(self, raw: Mapping[str, Any], key: str, what: str) -> tuple[int, ...]:
         value = raw.get(key)
         if value is None:
             return ()
-        if not isinstance(value, list) or not all(_is_int(v) and v >= 0 for v in value):
-            raise ProblemError(f"{key} of {what} must be an array of non-negative integers")
+        if not isinstance(value, list) or not all(_is_count(v) for v in value):
+            raise ProblemError(f"{key} of {what} must be an array of integers in [0, {MAX_VALUE}]")
         if self.amount_size is None:
             self.amount_size = len(value)
         elif len(value) != self.amount_size:
@@ -515,8 +564,8 @@ class _Parser:
         value = raw.get("skills")
         if value is None:
             return frozenset()
-        if not isinstance(value, list) or not all(_is_int(v) and v >= 0 for v in value):
-            raise ProblemError(f"skills of {what} must be an array of non-negative integers")
+        if not isinstance(value, list) or not all(_is_count(v) for v in value):
+            raise ProblemError(f"skills of {what} must be an array of integers in [0, {MAX_VALUE}]")
         return frozenset(int(v) for v in value)
 
     @staticmethod
@@ -531,8 +580,10 @@ class _Parser:
         value = raw.get("promise")
         if value is None:
             return None
-        if not _is_int(value) or value < 0:
-            raise ProblemError(f"promise of {what} must be a non-negative integer (seconds)")
+        if not _is_count(value):
+            raise ProblemError(
+                f"promise of {what} must be an integer in [0, {MAX_VALUE}] (seconds)"
+            )
         return int(value)
 
     def _time_windows(self, raw: Mapping[str, Any], what: str) -> tuple[TimeWindow, ...]:
@@ -561,10 +612,13 @@ def _window(value: Any, what: str) -> TimeWindow:
     if (
         not isinstance(value, list | tuple)
         or len(value) != 2
-        or not all(_is_int(v) and v >= 0 for v in value)
+        or not all(_is_count(v) for v in value)
         or value[0] > value[1]
     ):
-        raise ProblemError(f"{what} must be [start, end] with 0 <= start <= end, got {value!r}")
+        raise ProblemError(
+            f"{what} must be [start, end] with 0 <= start <= end <= {MAX_VALUE}, "
+            f"got {_brief(value)}"
+        )
     return int(value[0]), int(value[1])
 
 
@@ -574,8 +628,16 @@ def _square_matrix(value: Any, what: str) -> np.ndarray:
     size = len(value)
     if any(len(row) != size for row in value):
         raise ProblemError(f"{what} must be square: {size} rows of {size} values")
-    if not all(_is_int(v) and v >= 0 for row in value for v in row):
-        raise ProblemError(f"{what} must hold non-negative integers")
+    bad = next(
+        ((i, j, v) for i, row in enumerate(value) for j, v in enumerate(row) if not _is_count(v)),
+        None,
+    )
+    if bad is not None:
+        i, j, v = bad
+        raise ProblemError(
+            f"{what} must hold non-negative integers up to {MAX_VALUE}, "
+            f"got {_brief(v)} at [{i}][{j}]"
+        )
     return np.asarray(value, dtype=np.int64)
 
 
@@ -587,12 +649,12 @@ def _first_coordinates_only(
             if isinstance(item, Mapping) and any(
                 key in item for key in ("location", "start", "end")
             ):
-                return f"{kind} {item.get('id')} has coordinates only; "
+                return f"{kind} {_brief(item.get('id'))} has coordinates only; "
     for item in raw_shipments:
         for kind in ("pickup", "delivery"):
             step = item.get(kind) if isinstance(item, Mapping) else None
             if isinstance(step, Mapping) and "location" in step:
-                return f"{kind} {step.get('id')} has coordinates only; "
+                return f"{kind} {_brief(step.get('id'))} has coordinates only; "
     return ""
 
 
