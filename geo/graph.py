@@ -74,6 +74,23 @@ def check_source(path: Path) -> None:
         raise InputError("osm_path", str(path), f"cannot read: {error.strerror}") from None
     if empty:
         raise InputError("osm_path", str(path), "is empty")
+    if path.name.endswith(".bz2") and not _bz2_stream_ends(path):
+        raise InputError("osm_path", str(path), "is truncated: the bz2 stream has no end marker")
+
+
+_BZ2_END_MAGIC = 0x177245385090  # a bzip2 stream's end-of-stream marker (48 bits)
+_BZ2_TAIL_BYTES = 16
+
+
+def _bz2_stream_ends(path: Path) -> bool:
+    """Whether the file ends with a bzip2 end-of-stream marker: the marker, the stream's
+    32-bit CRC and up to 7 bits of padding. A download cut short has none, and is refused
+    without decompressing 50 MB first."""
+    with path.open("rb") as file:
+        file.seek(0, 2)
+        file.seek(max(0, file.tell() - _BZ2_TAIL_BYTES))
+        tail = int.from_bytes(file.read(), "big")
+    return any((tail >> (32 + pad)) & (2**48 - 1) == _BZ2_END_MAGIC for pad in range(8))
 
 
 def _pbf_to_xml(pbf_path: Path, xml_path: Path) -> None:
