@@ -611,9 +611,17 @@ class Router:
 
     def isochrone_node_times(self, origin: Snap, *, band: str, max_s: float) -> FloatArray:
         """Travel time from ``origin`` to every node within ``max_s`` (inf beyond)."""
+        return self.nearest_isochrone_node_times([origin], band=band, max_s=max_s)
+
+    def nearest_isochrone_node_times(
+        self, origins: Sequence[Snap], *, band: str, max_s: float
+    ) -> FloatArray:
+        """Travel time from the nearest of ``origins`` to every node within ``max_s`` (inf
+        beyond): one search seeded from all of them."""
         band_idx = self._band(band)
+        w = self.network.travel_s[band_idx]
         dist, _ = self._search(
-            self._exits(origin, self.network.travel_s[band_idx]),
+            [seed for origin in origins for seed in self._exits(origin, w)],
             band_idx,
             backward=False,
             max_s=max_s,

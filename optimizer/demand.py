@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -145,6 +146,54 @@ def main_component_edges(geo: Geo) -> npt.NDArray[np.int64]:
     return np.flatnonzero(ok[net.tail] & ok[net.head]).astype(np.int64)
 
 
+def call_weights(
+    geo: Geo, edges: npt.NDArray[np.int64], edge_class: npt.NDArray[np.object_], *, band: str
+) -> npt.NDArray[np.float64]:
+    """Relative call rate of each of ``edges`` (of classes ``edge_class``) in ``band``:
+    ``length x class weight x band factor``."""
+    class_weight = np.array([CLASS_WEIGHT.get(c, 0.5) for c in edge_class])
+    factors = BAND_CLASS_FACTOR.get(band, {})
+    factor = np.array([factors.get(c, 1.0) for c in edge_class])
+    return np.asarray(geo.network.length_m[edges] * class_weight * factor, dtype=np.float64)
+
+
+def expected_call_share(
+    geo: Geo, *, band: str, kind_of_fault: Mapping[str, str] | None = None, kind: str = ""
+) -> npt.NDArray[np.float64]:
+    """Each network edge's share of the calls in ``band`` (0 off the main component).
+
+    With ``kind_of_fault`` (fault -> truck kind, config/rules.toml [triage]) and ``kind``,
+    only the calls that need that kind of truck count: an edge's rate times the share of
+    ``kind`` in its fault mix (the motorway mix on motorway classes). The shares sum to 1.
+    """
+    net = geo.network
+    edges = main_component_edges(geo)
+    edge_class = np.array([net.highway_classes[c] for c in net.highway_code[edges]], dtype=object)
+    weight = call_weights(geo, edges, edge_class, band=band)
+    if kind_of_fault is not None:
+        if kind not in kind_of_fault.values():
+            raise ValueError(
+                f"kind={kind!r}: no fault needs it ({sorted(set(kind_of_fault.values()))})"
+            )
+        weight *= [
+            _kind_share(
+                MOTORWAY_FAULT_MIX if c.startswith("motorway") else FAULT_MIX, kind_of_fault, kind
+            )
+            for c in edge_class
+        ]
+    share = np.zeros(net.edge_count)
+    share[edges] = weight / weight.sum()
+    return share
+
+
+def _kind_share(mix: dict[str, float], kind_of_fault: Mapping[str, str], kind: str) -> float:
+    """The share of ``mix`` (faults known to the rules) whose faults need ``kind``."""
+    known = {fault: mix.get(fault, 1.0) for fault in kind_of_fault}
+    return sum(w for fault, w in known.items() if kind_of_fault[fault] == kind) / sum(
+        known.values()
+    )
+
+
 class DemandModel:
     """Where and when breakdown calls happen (see the module docstring)."""
 
@@ -159,13 +208,10 @@ class DemandModel:
         self.edge_class = np.array(
             [net.highway_classes[c] for c in net.highway_code[self.edges]], dtype=object
         )
-        class_weight = np.array([CLASS_WEIGHT.get(c, 0.5) for c in self.edge_class])
-        base = net.length_m[self.edges] * class_weight
-        self._cumulative: dict[str, npt.NDArray[np.float64]] = {}
-        for band in net.bands:
-            factors = BAND_CLASS_FACTOR.get(band, {})
-            factor = np.array([factors.get(c, 1.0) for c in self.edge_class])
-            self._cumulative[band] = np.cumsum(base * factor)
+        self._cumulative = {
+            band: np.cumsum(call_weights(geo, self.edges, self.edge_class, band=band))
+            for band in net.bands
+        }
 
     def rate_per_hour(self, now_s: float) -> float:
         hour = beijing_time(now_s).hour

@@ -24,7 +24,9 @@ ERROR_MESSAGE_CHARS = 300
 COMMAND_MODULES = (
     "rescue.geo_commands",
     "rescue.optimizer_commands",
+    "rescue.planning_commands",
     "rescue.solve_commands",
+    "rescue.simulate_commands",
     "rescue.webmap_commands",
 )
 

@@ -1,4 +1,4 @@
-"""``rescue quote``, ``rescue assign`` and ``rescue coverage``."""
+"""``rescue quote`` and ``rescue assign``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from geo.coords import CRS_NAMES
 from geo.errors import InputError
 from geo.places import load_geo
-from optimizer.coverage import CoverageModel, travel_budget_s
 from optimizer.dispatch.clock import beijing_time, epoch_at_clock
 from optimizer.dispatch.fleet_file import board_from_fleet, read_json
 from optimizer.dispatch.intake import parse_quote_request
@@ -94,30 +93,6 @@ def _job_id(job_data: dict[str, Any]) -> str:
     return str(job_id)
 
 
-def _coverage(args: argparse.Namespace) -> dict[str, Any]:
-    at = clock(args.at, field="--at")
-    _, trucks = fleet_file(args.fleet)
-    rules = load_business_rules()
-    geo = load_geo()
-    first_at_base = {truck.home_base: i for i, truck in reversed(list(enumerate(trucks)))}
-    with within("--fleet"):
-        stations = [
-            geo.router.snap(*base, field=f"trucks[{i}].home_base")
-            for base, i in sorted(first_at_base.items())
-        ]
-    band = geo.band_at(at)
-    cover = CoverageModel(geo).coverage(stations, band=band, budget_s=travel_budget_s(rules))
-    return {
-        "stations": len(stations),
-        "band": band,
-        "budget_s": cover.budget_s,
-        "share": cover.share,
-        "covered_km": cover.covered_km,
-        "total_km": cover.total_km,
-        "by_zone": cover.by_zone,
-    }
-
-
 def register(subparsers: Any) -> None:
     quote = subparsers.add_parser("quote", help="the fee quote for a call, before dispatch")
     quote.add_argument("--location", required=True, metavar="LON,LAT", help="where the car is")
@@ -151,12 +126,3 @@ def register(subparsers: Any) -> None:
     assign.add_argument("--job", required=True, metavar="JOB.json")
     assign.add_argument("--at", metavar="HH:MM", help="Beijing clock time (default: now)")
     assign.set_defaults(handler=_assign)
-
-    coverage = subparsers.add_parser(
-        "coverage", help="road km the fleet's stations reach within the promise"
-    )
-    coverage.add_argument("--fleet", default="data/fleet.json", metavar="FLEET.json")
-    coverage.add_argument(
-        "--at", default="18:00", metavar="HH:MM", help="Beijing clock time (default 18:00)"
-    )
-    coverage.set_defaults(handler=_coverage)

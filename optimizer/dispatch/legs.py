@@ -4,7 +4,8 @@
   truck's queue into them): when the truck is free for it, from where, its preparation
   and its road travel time.
 - :class:`Drive` is the drive a truck is making (or about to make) now: to the scene of
-  its first job, or towing to the destination, with the road route's geometry and times.
+  its first job, or towing to the destination, with the road route's geometry and times;
+  :func:`home_drive` is an idle truck's drive back to its home base.
   :class:`DriveBook` keeps one per busy truck, computed once when the truck's work
   changes; the dispatch room and the simulator only read them.
 """
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # the board plans with legs; legs read the board
 
 log = logging.getLogger(__name__)
 
-Purpose = Literal["to_scene", "to_destination"]
+Purpose = Literal["to_scene", "to_destination", "to_base"]
 DriveKey = tuple[str, Purpose, bool]
 """What a drive is for: ``(job_id, purpose, moving)``; a new key means a new drive."""
 
@@ -95,6 +96,21 @@ def drive_key(board: DispatchBoard, truck_id: str) -> DriveKey | None:
     if job.state == JobState.TOWING:
         return (job.id, "to_destination", True)
     return None
+
+
+def home_drive(board: DispatchBoard, truck_id: str, *, now_s: float) -> Drive | None:
+    """An idle truck's drive back to its home base, leaving now (None: busy, off duty,
+    already at its base, or no road back). Its ``job_id`` is empty."""
+    truck = board.trucks[truck_id]
+    if truck.queue or truck.state == TruckState.OFF_DUTY or truck.position == truck.home_base:
+        return None
+    try:
+        home = board.geo.router.snap(*truck.home_base, field=f"truck {truck_id} home_base")
+        route = board.geo.router.route(board.truck_snap(truck_id), home, band=board.band_at(now_s))
+    except InputError as error:
+        log.warning("no route home for truck %s: %s", truck_id, error)
+        return None
+    return Drive(truck_id, "", "to_base", route, now_s, ("", "to_base", True))
 
 
 class DriveBook:

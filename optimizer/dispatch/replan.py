@@ -293,6 +293,7 @@ def replan(
     now_s: float,
     time_limit_s: float,
     min_solver_s: float = MIN_SOLVER_S,
+    descent_moves: int | None = None,
 ) -> ReplanResult:
     """Plan all open work jointly, never worse than the board's plan.
 
@@ -300,13 +301,17 @@ def replan(
     time; the best of the OR-Tools plan and that start is offered only if it beats the
     board as it stands (:class:`PlanScore`), else the board's queues come back unchanged.
     ``time_limit_s`` covers everything; the solver gets what the matrix leaves of it, and
-    never less than ``min_solver_s``.
+    never less than ``min_solver_s``. With ``descent_moves`` the search is that many
+    greedy-descent moves from the one-at-a-time plan, no clock involved (``time_limit_s``
+    then only caps it), so the same board always gets the same plan.
     """
     started = time.perf_counter()
     live = build_live_problem(board, now_s=now_s)
     current = solve_steps(live.problem)
     solver_limit_s = max(min_solver_s, time_limit_s - (time.perf_counter() - started))
-    solved, one_at_a_time = solve_with_greedy(live.problem, time_limit_s=solver_limit_s)
+    solved, one_at_a_time = solve_with_greedy(
+        live.problem, time_limit_s=solver_limit_s, descent_moves=descent_moves
+    )
     best = min(solved, one_at_a_time, key=lambda s: PlanScore.of(s).key())
     improved = PlanScore.of(best).key() < PlanScore.of(current).key()
     offered = best if improved else current

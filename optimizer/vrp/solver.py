@@ -156,16 +156,20 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
     return _solve(problem, time_limit_s=time_limit_s, with_greedy=False)[0]
 
 
-def solve_with_greedy(problem: Problem, *, time_limit_s: float) -> tuple[Solution, Solution]:
+def solve_with_greedy(
+    problem: Problem, *, time_limit_s: float, descent_moves: int | None = None
+) -> tuple[Solution, Solution]:
     """:func:`solve`'s answer and the greedy plan (:func:`solve_greedy`) it started from,
     the greedy plan computed once for both."""
-    answer, greedy = _solve(problem, time_limit_s=time_limit_s, with_greedy=True)
+    answer, greedy = _solve(
+        problem, time_limit_s=time_limit_s, with_greedy=True, descent_moves=descent_moves
+    )
     assert greedy is not None
     return answer, greedy
 
 
 def _solve(
-    problem: Problem, *, time_limit_s: float, with_greedy: bool
+    problem: Problem, *, time_limit_s: float, with_greedy: bool, descent_moves: int | None = None
 ) -> tuple[Solution, Solution | None]:
     if time_limit_s <= 0:
         raise ValueError(f"time_limit_s must be positive, got {time_limit_s}")
@@ -175,7 +179,7 @@ def _solve(
     # With current routes to respect, the search starts from the greedy plan and never
     # answers worse than it; without, the greedy plan is only the fallback.
     greedy = _greedy_routes(instance) if with_greedy or any(instance.hints) else None
-    routes, loading_s = _search(instance, greedy, deadline, started)
+    routes, loading_s = _search(instance, greedy, deadline, started, descent_moves)
     fallback = None
     if routes is None:
         routes, fallback = greedy or _greedy_routes(instance), "greedy"
@@ -392,17 +396,27 @@ def _horizon_s(problem: Problem, tasks: list[_Task]) -> int:
 
 
 def _search(
-    instance: _Instance, greedy: list[list[int]] | None, deadline: float, started: float
+    instance: _Instance,
+    greedy: list[list[int]] | None,
+    deadline: float,
+    started: float,
+    descent_moves: int | None = None,
 ) -> tuple[list[list[int]] | None, float]:
     """OR-Tools routes per vehicle (task indices), or None; and the model building time.
 
     The greedy plan (if given) and several first-solution heuristics each run to a local
-    optimum; guided local search then improves the best of them until the deadline.
+    optimum; guided local search then improves the best of them until the deadline. With
+    ``descent_moves``, the greedy plan (else each heuristic's) is improved by at most that
+    many greedy-descent moves and guided search is skipped: no clock decides the answer,
+    so the same problem always gets the same plan (the simulator's re-plans must be
+    reproducible), the deadline only a safety cap.
     """
     if not instance.tasks:
         return [[] for _ in instance.vehicles], time.monotonic() - started
     model = _Model(instance)
     loading_s = time.monotonic() - started
+    if descent_moves is not None:
+        return model.best_start(deadline, greedy, descent_moves=descent_moves), loading_s
     remaining_s = deadline - time.monotonic()
     start = model.best_start(time.monotonic() + remaining_s * _STARTS_SHARE, greedy)
     routes = model.search(deadline - time.monotonic(), start)
@@ -574,18 +588,29 @@ class _Model:
                     previous = self.manager.NodeToIndex(order[position - 1])
                     solver.Add(rank.CumulVar(previous) < rank.CumulVar(index))
 
-    def best_start(self, deadline: float, greedy: list[list[int]] | None) -> list[list[int]] | None:
+    def best_start(
+        self,
+        deadline: float,
+        greedy: list[list[int]] | None,
+        *,
+        descent_moves: int | None = None,
+    ) -> list[list[int]] | None:
         """The best local optimum reached from the greedy plan (if given) and from each
-        first-solution heuristic; None if none was found before ``deadline``."""
+        first-solution heuristic; None if none was found before ``deadline``. Without a
+        ``descent_moves`` the time left is shared out between the starts; with them, each
+        start may use all of it and stops after that many moves, and a greedy plan is the
+        only start when there is one."""
         best: tuple[int, list[list[int]]] | None = None
         starts: list[str | None] = list(_FIRST_SOLUTION_STRATEGIES)
         if greedy is not None:
-            starts.insert(0, None)  # None: the greedy plan
+            # None: the greedy plan; on a budget of solutions, the only start.
+            starts = [None] if descent_moves is not None else [None, *starts]
         for position, strategy in enumerate(starts):
-            time_limit_s = (deadline - time.monotonic()) / (len(starts) - position)
+            share = 1 if descent_moves is not None else len(starts) - position
+            time_limit_s = (deadline - time.monotonic()) / share
             if time_limit_s <= 0:
                 break
-            parameters = _search_parameters(time_limit_s)
+            parameters = _search_parameters(time_limit_s, descent_moves)
             parameters.local_search_metaheuristic = (
                 routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
             )
@@ -637,7 +662,7 @@ class _Model:
         return routes
 
 
-def _search_parameters(time_limit_s: float) -> Any:
+def _search_parameters(time_limit_s: float, solution_limit: int | None = None) -> Any:
     """Guided local search with cheap moves only (from cheapest insertion if no start).
 
     Tuned on the Solomon instances (``benchmarks/solomon.py``): dropping a task costs
@@ -664,6 +689,8 @@ def _search_parameters(time_limit_s: float) -> Any:
     ):
         setattr(operators, name, _BOOL_FALSE)
     parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if solution_limit is not None:
+        parameters.solution_limit = solution_limit
     return parameters
 
 
