@@ -109,6 +109,8 @@ def cases(job_id: str, truck_id: str) -> dict[str, tuple[str, Any]]:
         "intake: 800 KB junk field": ("intake", {**call, "junk": "x" * 800_000}),
         "intake: 300-deep object": ("intake", {**call, "caller": _nested(300)}),
         "intake: not an object": ("intake", [1, 2, 3]),
+        "intake: a list of 1,000,000 numbers": ("intake", {**call, "caller": [0] * 1_000_000}),
+        "intake: a list of 60,000 numbers": ("intake", {**call, "caller": [0] * 60_000}),
         "convert_to_tow: 900,000-character name": (
             "convert_to_tow",
             {"job_id": job_id, "destination_name": "x" * 900_000},

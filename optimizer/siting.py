@@ -152,9 +152,10 @@ def solve_siting(
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = workers
     status = solver.solve(model)
-    bound = min(int(solver.best_objective_bound) // weight, greedy.bound)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Siting(greedy.sites, greedy.covered, greedy.backup, bound, "GREEDY")
+        # No answer in time: CP-SAT proved nothing, so the bound is greedy's own.
+        return Siting(greedy.sites, greedy.covered, greedy.backup, greedy.bound, "GREEDY")
+    bound = min(int(solver.best_objective_bound) // weight, greedy.bound)
     sites = tuple(j for j, var in enumerate(pick) if solver.value(var))
     covered, twice = problem.evaluate([problem.covers[j] for j in sites])
     if (covered, twice) < (greedy.covered, greedy.backup):

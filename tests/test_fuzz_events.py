@@ -268,6 +268,11 @@ NAMED: dict[str, tuple[str, Callable[[Room], Any], str]] = {
     ),
     "intake 800 KB junk field": ("intake", lambda r: _intake(r, junk="x" * 800_000), "junk"),
     "intake 300-deep dict": ("intake", lambda r: _intake(r, caller=_nested(300)), "caller"),
+    "intake a list of 1,000,000 numbers": (
+        "intake",
+        lambda r: _intake(r, caller=[0] * 1_000_000),
+        "caller",
+    ),
     "convert_to_tow 900,000-character destination name": (
         "convert_to_tow",
         lambda r: {"job_id": r.on_scene_job_id, "destination_name": "x" * 900_000},

@@ -41,7 +41,7 @@ from flask_socketio.test_client import SocketIOTestClient
 from rescue.cli import build_parser
 from webmap.app import Runtime
 from webmap.app import socketio as flask_socketio
-from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user
+from webmap.auth import FIRST_LOGIN_FILE, SessionSockets, ensure_first_user
 from webmap.client import cookie_header, form_token, log_in
 from webmap.store import SECRET_FILE_MODE, SESSION_LIFETIME_S, EventStore
 from webmap.throttle import (
@@ -245,6 +245,31 @@ def test_throttle_table_stays_bounded_when_every_failure_has_a_new_address() -> 
     assert most <= MAX_TRACKED_KEYS
 
 
+def test_simultaneous_attempts_are_counted_before_any_password_is_checked() -> None:
+    throttle = LoginThrottle(clock=FakeClock())
+    started = [throttle.begin("anna", "10.0.0.1") for _ in range(40)]  # none answered yet
+    assert started.count(None) == MAX_FAILURES_PER_NAME
+    throttle.succeeded("bob", "10.0.0.9")  # another address: nothing of anna's is undone
+    assert throttle.begin("anna", "10.0.0.2") is not None
+
+
+def test_a_right_password_takes_its_attempt_back_from_the_address() -> None:
+    throttle = LoginThrottle(clock=FakeClock())
+    for i in range(3 * MAX_FAILURES_PER_ADDRESS):  # many dispatchers logging in right
+        assert throttle.begin(f"d{i}", "10.0.0.1") is None
+        throttle.succeeded(f"d{i}", "10.0.0.1")
+
+
+def test_sockets_of_sessions_that_ended_without_logout_are_closed() -> None:
+    closed: list[str] = []
+    sockets = SessionSockets(closed.append)
+    sockets.opened("live", "s1")
+    sockets.opened("expired", "s2")
+    sockets.opened("expired", "s3")
+    assert sockets.close_ended(lambda token: token == "live") == 1
+    assert sorted(closed) == ["s2", "s3"]
+
+
 def test_a_flood_of_made_up_names_does_not_unlock_a_locked_name() -> None:
     clock = FakeClock()
     throttle = LoginThrottle(clock=clock)
@@ -391,6 +416,14 @@ def test_logout_revokes_the_session_and_disconnects_its_sockets_only(server: Ser
             s.close()
         leaving.close()
         staying.close()
+
+
+def test_socket_io_without_a_live_session_is_refused_before_engine_io(server: Server) -> None:
+    handshake = "/socket.io/?EIO=4&transport=polling"
+    anonymous = requests.get(server.url + handshake, timeout=5)
+    assert anonymous.status_code == 401
+    http = log_in(server.url, server.user, server.password)
+    assert http.get(server.url + handshake, timeout=5).status_code == 200
 
 
 def test_a_socket_event_of_an_ended_session_is_refused(

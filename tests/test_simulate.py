@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from geo.config import data_dir
+from geo.errors import InputError
 from geo.places import Geo
 from optimizer.crews import CrewConfig
 from optimizer.dispatch.fleet_file import board_from_fleet, read_json
@@ -267,3 +268,17 @@ def test_work_in_hand_goes_on_and_is_not_a_call_of_the_day(
     fixed_w1 = next(h.at_s for h in jobs["W1"].history if h.state.value == "fixed")
     assert day.outcomes[0].response_s is not None
     assert day.outcomes[0].response_s > fixed_w1 - (start_s + 60)
+
+
+def test_a_fleet_job_with_a_day_call_id_is_refused_before_the_day(
+    geo: Geo,
+    business_rules: Rules,
+    shops: Shops,
+    make_call: Callable[..., dict[str, Any]],
+) -> None:
+    start_s = day_start_s("10:00")
+    work = {"id": "C0001", "state": "en_route", **make_call((116.392, 39.9745))}
+    fleet = {"trucks": [{**_truck("S1", "service", MADIAN), "work": [work]}]}
+    calls = [SimCall(start_s + 60, make_call((116.380, 39.960)))]
+    with pytest.raises(InputError, match="C0001"):
+        _nearest_day(fleet, calls, (start_s, start_s + 3600), geo, business_rules, shops)

@@ -67,6 +67,18 @@ def test_random_small_problems_match_brute_force(seed: int) -> None:
         assert best.covered >= greedy_siting(problem, k).covered
 
 
+def test_no_answer_in_time_claims_no_proof() -> None:
+    rng = np.random.default_rng(5)
+    problem = _problem(
+        list(rng.integers(1, 1000, 3000)),
+        [list(rng.choice(3000, 1500, replace=False)) for _ in range(400)],
+    )
+    answer = solve_siting(problem, 8, time_limit_s=0.001)
+    assert answer.bound >= answer.covered  # whatever CP-SAT managed, never a false proof
+    if answer.status == "GREEDY":
+        assert answer.bound == greedy_siting(problem, 8).bound
+
+
 def test_bad_problems_are_refused() -> None:
     with pytest.raises(ValueError, match="k=0"):
         greedy_siting(TRAP, 0)

@@ -172,7 +172,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SOCKETIO_MESSAGE_QUEUE"]:
         options["message_queue"] = app.config["SOCKETIO_MESSAGE_QUEUE"]
     socketio.init_app(app, **options)
+    app.wsgi_app = _SessionGate(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+class _SessionGate:
+    """WSGI middleware before Socket.IO: an engine.io request (``/socket.io/``: a handshake,
+    a poll, a WebSocket) without a live session is answered 401 before engine.io opens
+    anything, so anonymous clients cannot hold the server's threads with idle sockets."""
+
+    def __init__(self, app: Flask, inner: Any) -> None:
+        self.app = app
+        self.inner = inner
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/socket.io"):
+            with self.app.request_context(environ):
+                live = auth.current_user() is not None
+            if not live:
+                refusal = Response("login required: open /login first", status=401)
+                return refusal(environ, start_response)
+        return self.inner(environ, start_response)
 
 
 def _csrf_refused(error: CSRFError) -> Any:
@@ -199,11 +219,16 @@ def start_live(app: Flask) -> None:
         rt.task = socketio.start_background_task(_live_loop, rt)
 
 
+SESSION_SWEEP_S = 5.0
+"""How often open sockets of sessions that ended without a logout (expired, user removed)
+are closed: a logout closes its own at once."""
+
+
 def _live_loop(rt: Runtime) -> None:
     tick_s = float(rt.config["TICK_S"])
     watch_s = float(rt.config["PROMISE_WATCH_S"])
     flush_s = float(rt.config["POSITIONS_FLUSH_S"])
-    last_watch = last_flush = time.monotonic()
+    last_watch = last_flush = last_sweep = time.monotonic()
     while not rt.stop.is_set():
         started = time.monotonic()
         try:
@@ -215,6 +240,9 @@ def _live_loop(rt: Runtime) -> None:
             if started - last_flush >= flush_s:
                 rt.center.flush_positions()
                 last_flush = started
+            if started - last_sweep >= SESSION_SWEEP_S:
+                rt.sockets.close_ended(lambda token: rt.store.session_user(token) is not None)
+                last_sweep = started
         except Exception:
             log.exception("live loop tick failed")
         rt.ticks += 1
@@ -339,9 +367,14 @@ def _refuse(
 @socketio.on("connect")
 def on_connect(auth_data: Any = None) -> None:
     token = auth.session_token()
-    if token is None or auth.current_user() is None:
+    if token is None:
         raise ConnectionRefusedError("login required: open /login first")
-    runtime().sockets.opened(token, request.sid)  # type: ignore[attr-defined]
+    # Registered before the check, so a logout in between still finds and closes it.
+    sid = request.sid  # type: ignore[attr-defined]
+    runtime().sockets.opened(token, sid)
+    if auth.current_user() is None:
+        runtime().sockets.closed(token, sid)
+        raise ConnectionRefusedError("login required: open /login first")
     join_room(ROOM)
     emit("state", jsonable(runtime().center.snapshot()))
 

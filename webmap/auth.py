@@ -69,6 +69,16 @@ class SessionSockets:
                 if not sids:
                     del self._by_token[token]
 
+    def close_ended(self, is_live: Callable[[str], bool]) -> int:
+        """Disconnect the sockets of every session no longer live (expired, its user
+        removed); how many sessions ended."""
+        with self._lock:
+            tokens = list(self._by_token)
+        ended = [token for token in tokens if not is_live(token)]
+        for token in ended:
+            self.close_all(token)
+        return len(ended)
+
     def close_all(self, token: str) -> int:
         """Disconnect every socket of the session ``token``; how many there were."""
         with self._lock:
@@ -113,7 +123,7 @@ def login() -> Any:
     name = request.form.get("name", "")
     address = request.remote_addr or "unknown"
     throttle: LoginThrottle = _rescue().throttle
-    wait_s = throttle.retry_after_s(name, address)
+    wait_s = throttle.begin(name, address)
     if wait_s is not None:
         error = (
             f"登录失败次数过多，请 {wait_s} 秒后再试。"
@@ -123,10 +133,9 @@ def login() -> Any:
         response.headers["Retry-After"] = str(wait_s)
         return response
     if not _store().check_user(name, request.form.get("password", "")):
-        throttle.failed(name, address)
         error = "用户名或密码错误。 Unknown user or wrong password."
         return render_template("login.html", error=error), 401
-    throttle.succeeded(name)
+    throttle.succeeded(name, address)
     session.clear()
     session["token"] = _store().open_session(name)
     session["user"] = name

@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo.coords import check_crs, to_wgs84
+from geo.coords import check_crs
 from geo.errors import InputError
 from geo.places import Geo
 from optimizer.dispatch.board import DispatchBoard, StaleProposalError
 from optimizer.dispatch.fleet_file import load_board
+from optimizer.dispatch.intake import parse_lonlat
 from optimizer.dispatch.legs import Drive, DriveBook
 from optimizer.dispatch.model import JobState, LonLat
 from optimizer.dispatch.promise import PromiseWatch
@@ -359,16 +360,7 @@ class DispatchCenter:
         if not isinstance(destination_name, str):
             raise InputError("destination_name", destination_name, "must be text")
         if destination is not None:
-            crs = check_crs(crs)
-            if (
-                not isinstance(destination, list | tuple)
-                or len(destination) != 2
-                or not all(
-                    isinstance(v, int | float) and not isinstance(v, bool) for v in destination
-                )
-            ):
-                raise InputError("destination", destination, "expected [lon, lat]")
-            destination = list(to_wgs84(float(destination[0]), float(destination[1]), crs))
+            destination = list(parse_lonlat(destination, field="destination", crs=check_crs(crs)))
         return self._job_command(
             "convert_to_tow",
             job_id,

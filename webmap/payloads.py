@@ -120,6 +120,10 @@ def check_json(data: Any) -> None:
         size += _scalar_size(value, where)
         if size > MAX_EVENT_BYTES:
             raise InputError(where, value, f"the event is larger than {MAX_EVENT_BYTES} bytes")
+        if isinstance(value, dict | list):  # a separator per item, counted before the walk
+            size += len(value)
+            if size > MAX_EVENT_BYTES:
+                raise InputError(where, value, f"the event is larger than {MAX_EVENT_BYTES} bytes")
         if isinstance(value, dict):
             for key, item in value.items():
                 size += _scalar_size(key, f"{where} (a key)")

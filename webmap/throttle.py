@@ -44,17 +44,40 @@ class LoginThrottle:
         wait = max(waits)
         return math.ceil(wait) if wait > 0 else None
 
+    def begin(self, name: str, address: str) -> int | None:
+        """Start a login attempt: the seconds to wait if it may not be made now; else None,
+        and the attempt already counts as a failure until :meth:`succeeded` says otherwise
+        (so simultaneous attempts cannot all pass the check before any is counted)."""
+        now = self._clock()
+        with self._lock:
+            wait = max(
+                self._wait_s(f"name:{name}", MAX_FAILURES_PER_NAME, now),
+                self._wait_s(f"addr:{address}", MAX_FAILURES_PER_ADDRESS, now),
+            )
+            if wait > 0:
+                return math.ceil(wait)
+            self._record(name, address, now)
+        return None
+
     def failed(self, name: str, address: str) -> None:
         now = self._clock()
         with self._lock:
-            if len(self._failures) > MAX_TRACKED_KEYS - 2:  # room for a name and an address
-                self._make_room(now)
-            for key in (f"name:{name}", f"addr:{address}"):
-                self._failures.setdefault(key, deque()).append(now)
+            self._record(name, address, now)
 
-    def succeeded(self, name: str) -> None:
+    def succeeded(self, name: str, address: str | None = None) -> None:
+        """A right password: the name's failures are forgotten, and the attempt
+        :meth:`begin` counted against ``address`` is taken back."""
         with self._lock:
             self._failures.pop(f"name:{name}", None)
+            times = self._failures.get(f"addr:{address}") if address is not None else None
+            if times:
+                times.pop()
+
+    def _record(self, name: str, address: str, now: float) -> None:
+        if len(self._failures) > MAX_TRACKED_KEYS - 2:  # room for a name and an address
+            self._make_room(now)
+        for key in (f"name:{name}", f"addr:{address}"):
+            self._failures.setdefault(key, deque()).append(now)
 
     def _wait_s(self, key: str, limit: int, now: float) -> float:
         times = self._failures.get(key)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from geo.errors import InputError
 from geo.places import Geo
 from optimizer.crews import CrewConfig, CrewModel
 from optimizer.dispatch.fleet_file import board_from_fleet
@@ -46,9 +47,17 @@ def simulate_policy(
     ``window_s``: the day's (start, end), epoch seconds, for utilisation."""
     start_s, end_s = window_s
     board = board_from_fleet(fleet, geo=geo, rules=rules, shops=shops, now_s=start_s)
+    day_ids = [call_job_id(index) for index in range(len(calls))]
+    clash = sorted(set(day_ids) & set(board.jobs))
+    if clash:
+        raise InputError(
+            "job_id", clash[0], "a job of the fleet file has an id the day's calls use (C0001…)"
+        )
     crews = CrewModel(rules, crew or CrewConfig(), random.Random(seed))
-    for index in range(len(calls)):
-        crews.service_outcome(call_job_id(index))
+    # Every job's on-site outcome drawn now, in a fixed order: the fleet file's work too,
+    # so every policy meets the same crews whatever order jobs reach the scene in.
+    for job_id in [*day_ids, *sorted(board.jobs)]:
+        crews.service_outcome(job_id)
     chosen = policy or make_policy(policy_name, board)
     result = DaySimulation(board, chosen, crews).run(
         calls, start_s=start_s, end_s=end_s, on_call=on_call

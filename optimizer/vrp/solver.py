@@ -406,8 +406,9 @@ def _search(
 
     The greedy plan (if given) and several first-solution heuristics each run to a local
     optimum; guided local search then improves the best of them until the deadline. With
-    ``descent_moves``, the greedy plan (else each heuristic's) is improved by at most that
-    many greedy-descent moves and guided search is skipped: no clock decides the answer,
+    ``descent_moves``, the greedy plan (else each heuristic's) is improved by greedy descent
+    until OR-Tools has accepted that many solutions (its ``solution_limit``, the start
+    included) and guided search is skipped: no clock decides the answer,
     so the same problem always gets the same plan (the simulator's re-plans must be
     reproducible), the deadline only a safety cap.
     """
