@@ -29,9 +29,9 @@ benchmarks/simulate.py's minute per policy on two cores."""
 REPLAN_DESCENT_MOVES = 200
 """Each re-plan improves the one-at-a-time plan by local-search moves (OR-Tools greedy
 descent) until no move helps or this many solutions were accepted: a budget of work, not
-of time, so a seed gives the same day on any machine. A re-plan here sees a dozen open calls and stops
-at a local optimum long before the budget; guided search, which the live room adds on
-the clock, would make the day depend on the machine."""
+of time, so a seed gives the same day on any machine. A re-plan here sees a dozen open
+calls and stops at a local optimum long before the budget; guided search, which the live
+room adds on the clock, would make the day depend on the machine."""
 REPLAN_TIME_CAP_S = 30.0
 """A safety cap only: the solution limit ends the search long before."""
 
