@@ -25,12 +25,13 @@ from flask_socketio.test_client import SocketIOTestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.errors import InputError
 from geo.places import Geo
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.model import JobState
 from webmap.app import Runtime, create_app, socketio
 from webmap.clock import ManualClock
-from webmap.payloads import EVENTS, MAX_DEPTH, MAX_EVENT_BYTES, Field
+from webmap.payloads import EVENTS, MAX_DEPTH, MAX_EVENT_BYTES, Field, SocketJson, check_payload
 from webmap.serialize import jsonable
 
 BOARD_EVENTS = 1_400
@@ -271,7 +272,7 @@ NAMED: dict[str, tuple[str, Callable[[Room], Any], str]] = {
     "intake a list of 1,000,000 numbers": (
         "intake",
         lambda r: _intake(r, caller=[0] * 1_000_000),
-        "caller",
+        "payload",  # refused before it is parsed
     ),
     "convert_to_tow 900,000-character destination name": (
         "convert_to_tow",
@@ -308,6 +309,29 @@ def test_named_hostile_cases_are_refused_and_change_nothing(
 def test_a_huge_bad_value_is_echoed_as_a_short_prefix(room: Room) -> None:
     error = _refused(room, "intake", _intake(room, landmarks="东" * 60_000), "landmarks")
     assert error["value"] == "东" * 60 + "…"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('["intake",' + "[" * 100_000 + "]" * 100_000 + "]", "is not JSON the server can read"),
+        ('["intake",{"a":' + "9" * 5_000 + "}]", "is not JSON the server can read"),
+        ('["intake",{"caller":[' + "0," * 70_000 + "0]}]", "too large an event"),
+    ],
+    ids=["100,000-deep list", "5,000-digit integer", "70,000 items"],
+)
+def test_text_the_parser_cannot_take_is_refused_naming_the_event(
+    room: Room, state_before: str, text: str, reason: str
+) -> None:
+    """What a client's JSON encoder would not even write: sent as raw packet text."""
+    before = room.fingerprint()
+    decoded = SocketJson.loads(text)
+    assert decoded[0] == "intake"
+    with pytest.raises(InputError, match=reason):
+        check_payload("intake", decoded[1])
+    room.sio.socketio.server._handle_eio_message(room.sio.eio_sid, "2" + text)
+    assert room.fingerprint() == before
+    assert room.state() == state_before
 
 
 def test_the_board_still_takes_a_good_call_after_the_fuzzing(room: Room) -> None:

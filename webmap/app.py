@@ -49,7 +49,7 @@ from webmap import auth, server
 from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, RefusalError, StoreError
 from webmap.clock import Clock, SimClock
 from webmap.layers import Layer, rings_geojson, roads_geojson, shops_geojson
-from webmap.payloads import MAX_TRANSPORT_BYTES, check_payload
+from webmap.payloads import MAX_TRANSPORT_BYTES, SocketJson, check_payload
 from webmap.serialize import jsonable
 from webmap.sim import SimConfig, Simulation
 from webmap.store import DEFAULT_DB_PATH, EventStore
@@ -168,6 +168,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     options: dict[str, Any] = {
         "async_mode": "threading",
         "max_http_buffer_size": MAX_TRANSPORT_BYTES,
+        "json": SocketJson,
     }
     if app.config["SOCKETIO_MESSAGE_QUEUE"]:
         options["message_queue"] = app.config["SOCKETIO_MESSAGE_QUEUE"]
