@@ -234,6 +234,11 @@ class DemandModel:
         return lon, lat, edge
 
 
+MEMBER_SHARE = 0.7
+"""Share of simulated callers who are members: the live room's simulation and the
+planners' simulated days both draw callers with it."""
+
+
 class CallMaker:
     """Invented callers, cars and faults for simulated calls (intake JSON, §2)."""
 

@@ -86,6 +86,8 @@ def default_candidates(model: CoverageModel, demand: FloatArray) -> list[Snap]:
     net = geo.network
     waiting = np.isin(np.array(net.highway_classes)[net.highway_code], WAITING_ROADS)
     nodes = np.unique(net.tail[waiting & (demand > 0)])
+    if not len(nodes):
+        raise ValueError("no main road carries demand: give the candidates (--candidates)")
     edges = np.flatnonzero(demand > 0)
     square = _squares(model, CANDIDATE_GRID_M)[edges]
     weight = np.bincount(square, weights=demand[edges])

@@ -21,7 +21,7 @@ import numpy as np
 
 from geo.errors import InputError
 from optimizer.crews import CrewConfig, CrewModel
-from optimizer.demand import CallMaker, DemandModel
+from optimizer.demand import MEMBER_SHARE, CallMaker, DemandModel
 from optimizer.dispatch.model import JobState
 from webmap.center import DispatchCenter
 
@@ -36,7 +36,7 @@ class SimConfig:
     """Mean calls per hour over the day (the hourly profile shapes it)."""
     tow_share: float = CrewConfig.tow_share
     """Share of on-site jobs the crew finds it cannot fix (they convert to tows)."""
-    member_share: float = 0.7
+    member_share: float = MEMBER_SHARE
     first_call_after_s: float = 5.0
     service_spread: float = CrewConfig.service_spread
     """On-site time varies by up to this share around the rules' figure."""

@@ -15,14 +15,12 @@ from typing import Any
 import numpy as np
 
 from geo.places import Geo
-from optimizer.demand import CallMaker, DemandModel
+from optimizer.demand import MEMBER_SHARE, CallMaker, DemandModel
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.rules import Rules
 
 SIM_DAY = dt.date(2026, 1, 5)
 """The simulated day (a Monday); only its clock times matter to the models."""
-MEMBER_SHARE = 0.7
-"""Share of callers who are members (the live room's simulation uses the same share)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,8 @@ def draw_calls(
     )
     window_s = hours * 3600.0
     peak = max(demand.rate_per_hour(start_s + h * 3600.0) for h in range(24))
+    if peak <= 0:
+        raise ValueError("the demand model expects no calls at any hour")
     times: list[float] = []
     while len(times) < count:
         at_s = start_s + float(demand.rng.uniform(0.0, window_s))
