@@ -37,12 +37,7 @@ class LoginThrottle:
         """Whole seconds until ``name`` from ``address`` may try again; None if it may now."""
         now = self._clock()
         with self._lock:
-            waits = [
-                self._wait_s(f"name:{name}", MAX_FAILURES_PER_NAME, now),
-                self._wait_s(f"addr:{address}", MAX_FAILURES_PER_ADDRESS, now),
-            ]
-        wait = max(waits)
-        return math.ceil(wait) if wait > 0 else None
+            return self._retry_after_s(name, address, now)
 
     def begin(self, name: str, address: str) -> int | None:
         """Start a login attempt: the seconds to wait if it may not be made now; else None,
@@ -50,14 +45,10 @@ class LoginThrottle:
         (so simultaneous attempts cannot all pass the check before any is counted)."""
         now = self._clock()
         with self._lock:
-            wait = max(
-                self._wait_s(f"name:{name}", MAX_FAILURES_PER_NAME, now),
-                self._wait_s(f"addr:{address}", MAX_FAILURES_PER_ADDRESS, now),
-            )
-            if wait > 0:
-                return math.ceil(wait)
-            self._record(name, address, now)
-        return None
+            wait_s = self._retry_after_s(name, address, now)
+            if wait_s is None:
+                self._record(name, address, now)
+        return wait_s
 
     def failed(self, name: str, address: str) -> None:
         now = self._clock()
@@ -78,6 +69,13 @@ class LoginThrottle:
             self._make_room(now)
         for key in (f"name:{name}", f"addr:{address}"):
             self._failures.setdefault(key, deque()).append(now)
+
+    def _retry_after_s(self, name: str, address: str, now: float) -> int | None:
+        wait = max(
+            self._wait_s(f"name:{name}", MAX_FAILURES_PER_NAME, now),
+            self._wait_s(f"addr:{address}", MAX_FAILURES_PER_ADDRESS, now),
+        )
+        return math.ceil(wait) if wait > 0 else None
 
     def _wait_s(self, key: str, limit: int, now: float) -> float:
         times = self._failures.get(key)
