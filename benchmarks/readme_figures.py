@@ -177,6 +177,19 @@ def _coverage(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _place_search(r: dict[str, Any]) -> list[Row]:
+    return [
+        (
+            f"place search (roads, crossings, pinyin) over {r['roads']:,} roads and "
+            f"{r['crossings']:,} crossings, median / p99 ({r['queries']:,} queries)",
+            f"{r['query_ms_median']:.2f} / {r['query_ms_p99']:.2f} ms",
+            f"over HTTP {r['http_ms_median']:.1f} / {r['http_ms_p99']:.1f} ms; "
+            f"index built in {r['build_s']:.1f} s",
+            f"≤ {r['target_ms_median']:g} / ≤ {r['target_ms_p99']:g} ms",
+        )
+    ]
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "routing": _routing,
     "assign": _assign,
@@ -187,6 +200,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "hostile": _hostile,
     "simulate": _simulate,
     "coverage": _coverage,
+    "place_search": _place_search,
 }
 
 

@@ -90,7 +90,7 @@ def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, 
 def check_crs(crs: str) -> Crs:
     """Return ``crs`` if it is a supported name, else raise :class:`InputError`."""
     if crs not in CRS_NAMES:
-        raise InputError("crs", crs, f"must be one of {', '.join(CRS_NAMES)}")
+        raise InputError("crs", crs, "must be one of {names}", names=", ".join(CRS_NAMES))
     return cast(Crs, crs)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from geo.i18n import translate
+
 VALUE_PREFIX_CHARS = 60
 """A refusal echoes at most this much of a bad value: enough to recognise it, never a
 megabyte sent back to its sender or into a log."""
@@ -64,11 +66,21 @@ class InputError(ValueError):
     value
         The value received; kept as :func:`brief` of it.
     reason
-        What is wrong with it and, where useful, what is accepted.
+        What is wrong with it and, where useful, what is accepted: an English text of the
+        message catalogue (:mod:`geo.i18n`, extracted as this argument) with ``{name}``
+        placeholders, never a text built beforehand.
+    **params
+        The placeholders' values.
     """
 
-    def __init__(self, field: str, value: Any, reason: str) -> None:
+    def __init__(self, field: str, value: Any, reason: str, /, **params: Any) -> None:
         self.field = field
         self.value = brief(value)
-        self.reason = reason
-        super().__init__(f"{field}={self.value!r}: {reason}")
+        self.reason_id = reason
+        self.params = params
+        self.reason = translate(reason, "en", **params) if params else reason
+        super().__init__(f"{field}={self.value!r}: {self.reason}")
+
+    def message(self, lang: str) -> str:
+        """The reason in ``lang`` (``zh`` or ``en``)."""
+        return translate(self.reason_id, lang, **self.params)

@@ -63,15 +63,20 @@ def check_source(path: Path) -> None:
     if not path.exists():
         raise FileNotFoundError(f"OSM file not found: {path}")
     if not path.is_file():
-        reason = "is a folder" if path.is_dir() else "is not a regular file"
-        raise InputError("osm_path", str(path), reason)
+        if path.is_dir():
+            raise InputError("osm_path", str(path), "is a folder")
+        raise InputError("osm_path", str(path), "is not a regular file")
     if not path.name.endswith(OSM_SUFFIXES):
-        raise InputError("osm_path", str(path), f"expected one of {', '.join(OSM_SUFFIXES)}")
+        raise InputError(
+            "osm_path", str(path), "expected one of {names}", names=", ".join(OSM_SUFFIXES)
+        )
     try:
         with path.open("rb") as file:
             empty = not file.read(1)
     except OSError as error:
-        raise InputError("osm_path", str(path), f"cannot read: {error.strerror}") from None
+        raise InputError(
+            "osm_path", str(path), "cannot read: {error}", error=error.strerror
+        ) from None
     if empty:
         raise InputError("osm_path", str(path), "is empty")
     if path.name.endswith(".bz2") and not _bz2_stream_ends(path):
@@ -120,7 +125,7 @@ def read_osm(path: Path) -> nx.MultiDiGraph:
     except _DAMAGED_SOURCE_ERRORS as error:
         detail = f"{type(error).__name__}: {error}"[:_PARSE_ERROR_CHARS]
         raise InputError(
-            "osm_path", str(path), f"is not a readable OSM extract ({detail})"
+            "osm_path", str(path), "is not a readable OSM extract ({detail})", detail=detail
         ) from None
 
 

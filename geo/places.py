@@ -104,7 +104,12 @@ class Geo:
         check_crs(crs)
         point = to_wgs84(lon_f, lat_f, crs)
         if not self.zones.in_service_area(*point):
-            raise InputError(field, [lon, lat], f"outside {self.zones.service_area_text()}")
+            raise InputError(
+                field,
+                (lon, lat),
+                "outside the service area is the 6th Ring Road and {km:g} km beyond it",
+                km=self.zones.service_area_beyond_6th_ring_m / 1000.0,
+            )
         snap = self.router.snap(lon_f, lat_f, crs=crs, field=field, max_snap_m=math.inf)
         placement = self.placement(snap, point)
         if snap.distance_m > self.router.max_snap_m:

@@ -237,20 +237,20 @@ class Router:
         return shapely.linestrings(np.column_stack((x, y)), indices=owner)
 
     # ----------------------------------------------------------------- snapping
-    def covered_area(self) -> str:
+    def covered_area(self) -> dict[str, float]:
+        """The bounding box the network covers, as the placeholders of the texts that
+        tell a caller where the network is (``{min_lon:.3f}``...)."""
         min_lon, min_lat, max_lon, max_lat = self.network.bbox()
-        return (
-            f"the network covers lon {min_lon:.3f}..{max_lon:.3f}, lat {min_lat:.3f}..{max_lat:.3f}"
-        )
+        return {"min_lon": min_lon, "max_lon": max_lon, "min_lat": min_lat, "max_lat": max_lat}
 
     def check_lonlat(self, lon: Any, lat: Any, *, field: str = "location") -> tuple[float, float]:
         """Validate a WGS-84/GCJ-02 pair before any work; raise :class:`InputError`."""
         try:
             lon_f, lat_f = float(lon), float(lat)
         except (TypeError, ValueError):
-            raise InputError(field, [lon, lat], "expected two numbers [lon, lat]") from None
+            raise InputError(field, (lon, lat), "expected two numbers [lon, lat]") from None
         if not (math.isfinite(lon_f) and math.isfinite(lat_f)):
-            raise InputError(field, [lon, lat], "coordinates must be finite numbers")
+            raise InputError(field, (lon, lat), "coordinates must be finite numbers")
         min_lon, min_lat, max_lon, max_lat = self.network.bbox()
         lon_inside = min_lon - 1.0 <= lon_f <= max_lon + 1.0
         lat_inside = min_lat - 1.0 <= lat_f <= max_lat + 1.0
@@ -258,12 +258,20 @@ class Router:
             min_lon - 1.0 <= lat_f <= max_lon + 1.0 and min_lat - 1.0 <= lon_f <= max_lat + 1.0
         )
         if not (lon_inside and lat_inside) and swapped:
+            area = self.covered_area()
             raise InputError(
-                field, [lon, lat], f"looks like (lat, lon): give [lon, lat] ({self.covered_area()})"
+                field,
+                (lon, lat),
+                "looks like (lat, lon): give [lon, lat] (the network covers lon "
+                "{min_lon:.3f}..{max_lon:.3f}, lat {min_lat:.3f}..{max_lat:.3f})",
+                min_lon=area["min_lon"],
+                max_lon=area["max_lon"],
+                min_lat=area["min_lat"],
+                max_lat=area["max_lat"],
             )
         if not (-180.0 <= lon_f <= 180.0 and -90.0 <= lat_f <= 90.0):
             raise InputError(
-                field, [lon, lat], "longitude must be in -180..180, latitude in -90..90"
+                field, (lon, lat), "longitude must be in -180..180, latitude in -90..90"
             )
         return lon_f, lat_f
 
@@ -334,6 +342,7 @@ class Router:
                 results[i] = (None, error)
         if not valid:
             return results
+        area = self.covered_area()
         lon_arr = np.array([v[1] for v in valid])
         lat_arr = np.array([v[2] for v in valid])
         if crs == "gcj02":
@@ -347,10 +356,16 @@ class Router:
                     None,
                     InputError(
                         field,
-                        [lon, lat],
-                        f"{nearest_m[k]:.0f} m from the nearest road, more than "
-                        f"{limit_m:.0f} m: outside the road network "
-                        f"({self.covered_area()})",
+                        (lon, lat),
+                        "{distance_m:.0f} m from the nearest road, more than {limit_m:.0f} m: "
+                        "outside the road network (the network covers lon "
+                        "{min_lon:.3f}..{max_lon:.3f}, lat {min_lat:.3f}..{max_lat:.3f})",
+                        distance_m=float(nearest_m[k]),
+                        limit_m=limit_m,
+                        min_lon=area["min_lon"],
+                        max_lon=area["max_lon"],
+                        min_lat=area["min_lat"],
+                        max_lat=area["max_lat"],
                     ),
                 )
                 continue
@@ -518,7 +533,9 @@ class Router:
 
     def _band(self, band: str) -> int:
         if band not in self.network.bands:
-            raise InputError("band", band, f"must be one of {', '.join(self.network.bands)}")
+            raise InputError(
+                "band", band, "must be one of {names}", names=", ".join(self.network.bands)
+            )
         return self.network.band_index(band)
 
     def travel_times_to(
@@ -653,7 +670,7 @@ class Router:
         )
         best_m = min(direct_m, *(float(dist[node]) + cost for node, cost in entries))
         if not math.isfinite(best_m):
-            raise InputError("dest", [dest.lon, dest.lat], "is not reachable from the origin")
+            raise InputError("dest", (dest.lon, dest.lat), "is not reachable from the origin")
         return float(best_m)
 
     # ----------------------------------------------------------------- paths
@@ -680,7 +697,7 @@ class Router:
             )
             return self._assemble([(edge, start, end)], direct_s)
         if not math.isfinite(via_s):
-            raise InputError("dest", [dest.lon, dest.lat], "is not reachable from the origin")
+            raise InputError("dest", (dest.lon, dest.lat), "is not reachable from the origin")
         middle: list[int] = []
         node = entry_node
         while pred[node] >= 0:

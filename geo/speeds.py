@@ -75,7 +75,7 @@ class SpeedModel:
             if len(owners) != 1:
                 clock = f"{minute // 60:02d}:{minute % 60:02d}"
                 raise InputError(
-                    "congestion.bands", owners, f"{clock} must fall in exactly one band"
+                    "congestion.bands", owners, "{clock} must fall in exactly one band", clock=clock
                 )
 
     def free_flow_speed_kph(self, highway: str, maxspeed: Any = None) -> float:

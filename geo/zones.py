@@ -117,7 +117,3 @@ class RingZones:
         ``service_area_beyond_6th_ring_m``)."""
         x, y = self._projection.to_xy(lon, lat)
         return bool(shapely.intersects_xy(self._service_xy, x, y))
-
-    def service_area_text(self) -> str:
-        km = self.service_area_beyond_6th_ring_m / 1000.0
-        return f"the service area is the 6th Ring Road and {km:g} km beyond it"

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 
+from geo.errors import InputError
 from geo.projection import LocalProjection
 from geo.router import Snap
 from optimizer.coverage import CoverageModel, nearest_edge_midpoint_times
@@ -87,7 +88,9 @@ def default_candidates(model: CoverageModel, demand: FloatArray) -> list[Snap]:
     waiting = np.isin(np.array(net.highway_classes)[net.highway_code], WAITING_ROADS)
     nodes = np.unique(net.tail[waiting & (demand > 0)])
     if not len(nodes):
-        raise ValueError("no main road carries demand: give the candidates (--candidates)")
+        raise InputError(
+            "candidates", None, "no main road carries demand: give the candidates (--candidates)"
+        )
     edges = np.flatnonzero(demand > 0)
     square = _squares(model, CANDIDATE_GRID_M)[edges]
     weight = np.bincount(square, weights=demand[edges])

@@ -19,7 +19,6 @@ from geo.speeds import parse_clock_min
 from optimizer.dispatch.fleet_file import parse_fleet, read_json
 from optimizer.dispatch.model import Truck
 
-_LONLAT = "expected LON,LAT (two numbers separated by a comma)"
 MAX_LON_DEG = 180.0
 MAX_LAT_DEG = 90.0
 MAX_PORT = 65535
@@ -30,11 +29,13 @@ def lonlat(text: str, *, field: str) -> tuple[float, float]:
     -90..90; whether the point is in the service area is checked when it is snapped."""
     parts = text.split(",")
     if len(parts) != 2:
-        raise InputError(field, text, _LONLAT)
+        raise InputError(field, text, "expected LON,LAT (two numbers separated by a comma)")
     try:
         lon, lat = float(parts[0]), float(parts[1])
     except ValueError:
-        raise InputError(field, text, _LONLAT) from None
+        raise InputError(
+            field, text, "expected LON,LAT (two numbers separated by a comma)"
+        ) from None
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise InputError(field, text, "coordinates must be finite numbers")
     if abs(lon) <= MAX_LAT_DEG < abs(lat) <= MAX_LON_DEG:
@@ -63,7 +64,7 @@ def positive_number(text: str, *, field: str, maximum: float = math.inf) -> floa
     if not (math.isfinite(value) and value > 0):
         raise InputError(field, text, "must be a positive finite number")
     if value > maximum:
-        raise InputError(field, text, f"must be at most {maximum:g}")
+        raise InputError(field, text, "must be at most {maximum:g}", maximum=maximum)
     return value
 
 
@@ -72,10 +73,22 @@ def whole_number(text: str, *, field: str, minimum: int, maximum: int) -> int:
     stripped = text.strip()
     digits = stripped.removeprefix("-")
     if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(maximum)):
-        raise InputError(field, text, f"expected a whole number in {minimum}..{maximum}")
+        raise InputError(
+            field,
+            text,
+            "expected a whole number in {minimum}..{maximum}",
+            minimum=minimum,
+            maximum=maximum,
+        )
     value = int(stripped)
     if not minimum <= value <= maximum:
-        raise InputError(field, text, f"expected a whole number in {minimum}..{maximum}")
+        raise InputError(
+            field,
+            text,
+            "expected a whole number in {minimum}..{maximum}",
+            minimum=minimum,
+            maximum=maximum,
+        )
     return value
 
 
@@ -92,7 +105,9 @@ def existing_path(text: str | None, *, field: str) -> Path | None:
     try:
         exists = path.exists()
     except OSError as error:  # a name too long, a loop of links
-        raise InputError(field, text, f"cannot read: {error.strerror or error}") from None
+        raise InputError(
+            field, text, "cannot read: {error}", error=error.strerror or str(error)
+        ) from None
     if not exists:
         raise InputError(field, text, "cannot read: file not found")
     return path
@@ -103,7 +118,9 @@ def fleet_file(text: str) -> tuple[Any, list[Truck]]:
     (before the road network is loaded)."""
     data = read_json(Path(text), field="--fleet")
     if not isinstance(data, dict):
-        raise InputError("--fleet", text, 'must hold a JSON object {"trucks": [...]}')
+        raise InputError(
+            "--fleet", text, "must hold a JSON object {example}", example='{"trucks": [...]}'
+        )
     with within("--fleet"):
         return data, [truck for truck, _ in parse_fleet(data)]
 
@@ -117,7 +134,9 @@ def options_for(fields: Mapping[str, str]) -> Iterator[None]:
     except InputError as error:
         if error.field not in fields:
             raise
-        raise InputError(fields[error.field], error.value, error.reason) from None
+        raise InputError(
+            fields[error.field], error.value, error.reason_id, **error.params
+        ) from None
 
 
 @contextmanager
@@ -129,4 +148,6 @@ def within(option: str) -> Iterator[None]:
     except InputError as error:
         if error.field.startswith(option):
             raise
-        raise InputError(f"{option} {error.field}", error.value, error.reason) from None
+        raise InputError(
+            f"{option} {error.field}", error.value, error.reason_id, **error.params
+        ) from None

@@ -9,6 +9,7 @@ from typing import Any
 
 from geo.coords import CRS_NAMES
 from geo.errors import InputError
+from geo.i18n import N_
 from geo.places import load_geo
 from optimizer.dispatch.clock import beijing_time, epoch_at_clock
 from optimizer.dispatch.fleet_file import board_from_fleet, read_json
@@ -94,35 +95,37 @@ def _job_id(job_data: dict[str, Any]) -> str:
 
 
 def register(subparsers: Any) -> None:
-    quote = subparsers.add_parser("quote", help="the fee quote for a call, before dispatch")
-    quote.add_argument("--location", required=True, metavar="LON,LAT", help="where the car is")
+    quote = subparsers.add_parser("quote", help=N_("the fee quote for a call, before dispatch"))
+    quote.add_argument("--location", required=True, metavar="LON,LAT", help=N_("where the car is"))
     quote.add_argument("--crs", choices=CRS_NAMES, default="wgs84")
     who = quote.add_mutually_exclusive_group(required=True)
-    who.add_argument("--member", metavar="CARD", help="member card number")
+    who.add_argument("--member", metavar="CARD", help=N_("member card number"))
     who.add_argument("--non-member", action="store_true")
     quote.add_argument(
-        "--fault", metavar="CATEGORY", help="fault category (config/rules.toml [triage])"
+        "--fault", metavar="CATEGORY", help=N_("fault category (config/rules.toml [triage])")
     )
     quote.add_argument(
-        "--tow-to", metavar="LON,LAT", help="tow destination (default: nearest group shop)"
+        "--tow-to", metavar="LON,LAT", help=N_("tow destination (default: nearest group shop)")
     )
     quote.add_argument(
         "--on-highway",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="the caller says the car is (or is not) on a highway (default: not stated)",
+        help=N_("the caller says the car is (or is not) on a highway (default: not stated)"),
     )
-    quote.add_argument("--accident", action="store_true", help="an insurance accident (§6)")
+    quote.add_argument("--accident", action="store_true", help=N_("an insurance accident (§6)"))
     quote.add_argument(
-        "--insurer", metavar="KEY", help="the accident car's insurer (config/rules.toml [insurers])"
+        "--insurer",
+        metavar="KEY",
+        help=N_("the accident car's insurer (config/rules.toml [insurers])"),
     )
     quote.add_argument(
-        "--at", metavar="HH:MM", help="Beijing clock time of the call (default: now)"
+        "--at", metavar="HH:MM", help=N_("Beijing clock time of the call (default: now)")
     )
     quote.set_defaults(handler=_quote)
 
-    assign = subparsers.add_parser("assign", help="rank suitable trucks for a new job")
+    assign = subparsers.add_parser("assign", help=N_("rank suitable trucks for a new job"))
     assign.add_argument("--fleet", required=True, metavar="FLEET.json")
     assign.add_argument("--job", required=True, metavar="JOB.json")
-    assign.add_argument("--at", metavar="HH:MM", help="Beijing clock time (default: now)")
+    assign.add_argument("--at", metavar="HH:MM", help=N_("Beijing clock time (default: now)"))
     assign.set_defaults(handler=_assign)

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from geo.errors import InputError
+from geo.i18n import N_
 from geo.places import Geo, load_geo
 from geo.router import Snap
 from optimizer.coverage import CoverageModel, travel_budget_s
@@ -107,7 +108,9 @@ def _candidate_points(text: str) -> list[tuple[float, float]]:
             "--candidates", text, "must hold a list of [lon, lat] or a GeoJSON FeatureCollection"
         )
     if not 0 < len(points) <= MAX_CANDIDATES:
-        raise InputError("--candidates", len(points), f"must list 1..{MAX_CANDIDATES} places")
+        raise InputError(
+            "--candidates", len(points), "must list 1..{maximum} places", maximum=MAX_CANDIDATES
+        )
     return [_point(p, field=f"--candidates [{i}]") for i, p in enumerate(points)]
 
 
@@ -166,7 +169,12 @@ def _site(args: argparse.Namespace) -> dict[str, Any]:
             for i, (lon, lat) in enumerate(points)
         ]
     if trucks_k > len(candidates):
-        raise InputError("--trucks", trucks_k, f"must be at most the {len(candidates)} candidates")
+        raise InputError(
+            "--trucks",
+            trucks_k,
+            "must be at most the {count} candidates",
+            count=len(candidates),
+        )
     current = _stations(geo, trucks, args.kind)
     cells = DemandCells(model, demand, band=band, budget_s=budget_s)
     problem = cells.problem(candidates)
@@ -207,39 +215,41 @@ def _site(args: argparse.Namespace) -> dict[str, Any]:
 
 def register(subparsers: Any) -> None:
     coverage = subparsers.add_parser(
-        "coverage", help="road km and calls the fleet's stations reach within the promise"
+        "coverage", help=N_("road km and calls the fleet's stations reach within the promise")
     )
     coverage.add_argument("--fleet", default="data/fleet.json", metavar="FLEET.json")
     coverage.add_argument(
-        "--at", default="18:00", metavar="HH:MM", help="Beijing clock time (default 18:00)"
+        "--at", default="18:00", metavar="HH:MM", help=N_("Beijing clock time (default 18:00)")
     )
     coverage.add_argument(
-        "--by", choices=("demand", "road"), help="one measure only (default: both)"
+        "--by", choices=("demand", "road"), help=N_("one measure only (default: both)")
     )
-    coverage.add_argument("--out", metavar="DIR", help="write one PNG map per time-of-day band")
+    coverage.add_argument("--out", metavar="DIR", help=N_("write one PNG map per time-of-day band"))
     coverage.set_defaults(handler=_coverage)
 
     site = subparsers.add_parser(
-        "site", help="where K trucks of a kind should wait to cover the most calls"
+        "site", help=N_("where K trucks of a kind should wait to cover the most calls")
     )
-    site.add_argument("--trucks", required=True, metavar="K", help="how many waiting places")
+    site.add_argument("--trucks", required=True, metavar="K", help=N_("how many waiting places"))
     site.add_argument("--kind", required=True, choices=("service", "flatbed"))
     site.add_argument(
-        "--candidates", metavar="FILE", help="JSON list of [lon, lat] or GeoJSON Points"
+        "--candidates", metavar="FILE", help=N_("JSON list of [lon, lat] or GeoJSON Points")
     )
     site.add_argument(
         "--fleet",
         default="data/fleet.json",
         metavar="FLEET.json",
-        help="the current stations: home bases of the trucks of --kind",
+        help=N_("the current stations: home bases of the trucks of --kind"),
     )
     site.add_argument(
-        "--at", default="18:00", metavar="HH:MM", help="Beijing clock time (default 18:00)"
+        "--at", default="18:00", metavar="HH:MM", help=N_("Beijing clock time (default 18:00)")
     )
     site.add_argument(
         "--backup",
         action="store_true",
-        help="then maximise the calls covered twice (Hogan & ReVelle 1986)",
+        help=N_("then maximise the calls covered twice (Hogan & ReVelle 1986)"),
     )
-    site.add_argument("--time-limit", default="20", metavar="S", help="CP-SAT seconds (default 20)")
+    site.add_argument(
+        "--time-limit", default="20", metavar="S", help=N_("CP-SAT seconds (default 20)")
+    )
     site.set_defaults(handler=_site)

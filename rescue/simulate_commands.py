@@ -11,6 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from geo.errors import InputError
+from geo.i18n import N_
 from geo.places import load_geo
 from optimizer.dispatch.rules import load_business_rules
 from optimizer.dispatch.shops import Shops
@@ -30,7 +31,9 @@ def policy_names(text: str) -> list[str]:
     names = list(POLICY_NAMES) if text == "all" else text.split(",")
     for name in names:
         if name not in POLICY_NAMES:
-            raise InputError("--policy", text, f"one of {', '.join(POLICY_NAMES)}, or all")
+            raise InputError(
+                "--policy", text, "one of {names}, or all", names=", ".join(POLICY_NAMES)
+            )
     return list(dict.fromkeys(names))
 
 
@@ -79,20 +82,20 @@ def _simulate(args: argparse.Namespace) -> dict[str, Any]:
 
 def register(subparsers: Any) -> None:
     simulate = subparsers.add_parser(
-        "simulate", help="a simulated day of calls under each dispatch policy"
+        "simulate", help=N_("a simulated day of calls under each dispatch policy")
     )
     simulate.add_argument("--fleet", required=True, metavar="FLEET.json")
-    simulate.add_argument("--calls", required=True, metavar="N", help="calls in the day")
+    simulate.add_argument("--calls", required=True, metavar="N", help=N_("calls in the day"))
     simulate.add_argument(
-        "--start", default="00:00", metavar="HH:MM", help="Beijing clock time the day starts"
+        "--start", default="00:00", metavar="HH:MM", help=N_("Beijing clock time the day starts")
     )
-    simulate.add_argument("--hours", default="24", metavar="H", help="length of the day")
+    simulate.add_argument("--hours", default="24", metavar="H", help=N_("length of the day"))
     simulate.add_argument(
         "--policy",
         default="all",
         metavar="NAME[,NAME]",
         help=f"{', '.join(POLICY_NAMES)} or all (default)",
     )
-    simulate.add_argument("--seed", default="1", metavar="S", help="random seed (default 1)")
-    simulate.add_argument("--out", metavar="DIR", help="write DIR/report.html")
+    simulate.add_argument("--seed", default="1", metavar="S", help=N_("random seed (default 1)"))
+    simulate.add_argument("--out", metavar="DIR", help=N_("write DIR/report.html"))
     simulate.set_defaults(handler=_simulate)

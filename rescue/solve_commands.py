@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from geo.errors import InputError
+from geo.i18n import N_, translate
 from optimizer.dispatch.fleet_file import read_json
 from optimizer.vrp.problem import ProblemError, parse_problem
 from optimizer.vrp.solver import solve
@@ -28,11 +29,14 @@ INPUT_ERROR = 2
 _PATH_ECHO_CHARS = 120
 
 
-def _input_error(path: Path, message: str) -> NoReturn:
+def _input_error(path: Path, english: str, message: str) -> NoReturn:
+    """VROOM's refusal (``code``, ``error``: English) and ``message``: the same in the
+    ``--lang`` language."""
     shown = str(path)
     if len(shown) > _PATH_ECHO_CHARS:
         shown = shown[:_PATH_ECHO_CHARS] + "…"
-    print(json.dumps({"code": INPUT_ERROR, "error": f"{shown}: {message}"}, ensure_ascii=False))
+    line = {"code": INPUT_ERROR, "error": f"{shown}: {english}", "message": f"{shown}: {message}"}
+    print(json.dumps(line, ensure_ascii=False))
     raise SystemExit(INPUT_ERROR)
 
 
@@ -43,7 +47,9 @@ def _check_output(output: Path | None) -> None:
     try:
         is_folder, folder_exists = output.is_dir(), output.parent.is_dir()
     except OSError as error:  # a name too long, a loop of links
-        raise InputError("--output", str(output), f"cannot write: {error.strerror}") from None
+        raise InputError(
+            "--output", str(output), "cannot write: {error}", error=error.strerror
+        ) from None
     if is_folder:
         raise InputError("--output", str(output), "is a folder")
     if not folder_exists:
@@ -57,9 +63,11 @@ def _solve(args: argparse.Namespace) -> dict[str, Any] | None:
         data = read_json(args.problem, field="PROBLEM.json", bound_integers=False)
         problem = parse_problem(data)
     except InputError as error:
-        _input_error(args.problem, error.reason)
-    except ProblemError as error:
-        _input_error(args.problem, str(error))
+        _input_error(args.problem, error.reason, error.message(args.lang))
+    except ProblemError as error:  # VROOM's format: the detail stays in English
+        detail = str(error)
+        message = translate(N_("not a valid problem: {detail}"), args.lang, detail=detail)
+        _input_error(args.problem, detail, message)
     solution = solve(problem, time_limit_s=time_limit_s)
     if args.output is None:
         return solution
@@ -69,7 +77,10 @@ def _solve(args: argparse.Namespace) -> dict[str, Any] | None:
         )
     except OSError as error:
         raise InputError(
-            "--output", str(args.output), f"cannot write: {error.strerror or error}"
+            "--output",
+            str(args.output),
+            "cannot write: {error}",
+            error=error.strerror or str(error),
         ) from None
     return None
 
@@ -77,11 +88,13 @@ def _solve(args: argparse.Namespace) -> dict[str, Any] | None:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "solve",
-        help="re-plan all vehicles of a VROOM-format problem (JSON answer, VROOM format)",
+        help=N_("re-plan all vehicles of a VROOM-format problem (JSON answer, VROOM format)"),
         description=(
-            "Solve a VROOM-format problem (see optimizer/vrp/problem.py for the supported "
-            "keys and the promise / pinned extensions). Input errors print "
-            '{"code": 2, "error": ...} and exit with status 2.'
+            N_(
+                "Solve a VROOM-format problem (see optimizer/vrp/problem.py for the supported "
+                "keys and the promise / pinned extensions). Input errors print "
+                'a JSON object with "code": 2 and "error", and exit with status 2.'
+            )
         ),
     )
     parser.add_argument("problem", type=Path, metavar="PROBLEM.json")
@@ -95,6 +108,6 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument(
-        "--output", type=Path, metavar="PATH", help="write the answer here instead of stdout"
+        "--output", type=Path, metavar="PATH", help=N_("write the answer here instead of stdout")
     )
     parser.set_defaults(handler=_solve)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
+from geo.i18n import N_, translate
 from rescue.args import fleet_file, port, positive_number, whole_number
 from webmap.app import serve
 from webmap.store import DEFAULT_DB_PATH, USER_NAME, EventStore
@@ -27,9 +28,13 @@ def _open_store(db: Path) -> EventStore:
     try:
         return EventStore(db)
     except OSError as error:
-        raise InputError("--db", str(db), f"cannot open the store: {error.strerror}") from None
+        raise InputError(
+            "--db", str(db), "cannot open the store: {error}", error=error.strerror
+        ) from None
     except sqlite3.Error as error:
-        raise InputError("--db", str(db), f"cannot open the store: {error}") from None
+        raise InputError(
+            "--db", str(db), "cannot open the store: {error}", error=str(error)
+        ) from None
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -56,14 +61,15 @@ def _serve(args: argparse.Namespace) -> None:
         seed=seed,
         calls_per_hour=calls_per_hour,
         secure_cookies=args.secure_cookies,
+        lang=args.lang,
     )
 
 
-def _read_password() -> str:
+def _read_password(lang: str) -> str:
     if sys.stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != first:
-            raise ValueError("password: the two entries differ")
+        first = getpass.getpass(translate(N_("Password: "), lang))
+        if getpass.getpass(translate(N_("Again: "), lang)) != first:
+            raise InputError("password", None, "the two entries differ")
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
@@ -73,45 +79,46 @@ def _user_add(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError("name", args.name, "1-40 letters, digits, '.', '_' or '-'")
     store = _open_store(args.db)
     try:
-        store.add_user(args.name, _read_password())
+        store.add_user(args.name, _read_password(args.lang))
     finally:
         store.close()
-    return {"user": args.name, "created": True, "db": str(args.db)}
+    message = translate(N_("Dispatcher {user} added."), args.lang, user=args.name)
+    return {"user": args.name, "created": True, "db": str(args.db), "message": message}
 
 
 def register(subparsers: Any) -> None:
-    run = subparsers.add_parser("serve", help="the live dispatch map (Flask + Socket.IO)")
+    run = subparsers.add_parser("serve", help=N_("the live dispatch map (Flask + Socket.IO)"))
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", default="8000", help="TCP port (default 8000)")
+    run.add_argument("--port", default="8000", help=N_("TCP port (default 8000)"))
     run.add_argument(
         "--sim",
         action="store_true",
-        help="run the simulation: calls arrive, crews work, trucks move",
+        help=N_("run the simulation: calls arrive, crews work, trucks move"),
     )
     run.add_argument(
         "--speed",
         default="1",
-        help="clock speed: N simulated seconds per real second (default 1, at most 3600)",
+        help=N_("clock speed: N simulated seconds per real second (default 1, at most 3600)"),
     )
     run.add_argument(
         "--db",
         type=Path,
         default=DEFAULT_DB_PATH,
-        help="SQLite store (default data/runtime/dispatch.sqlite)",
+        help=N_("SQLite store (default data/runtime/dispatch.sqlite)"),
     )
-    run.add_argument("--fleet", help="fleet file (default data/fleet.json)")
-    run.add_argument("--seed", help="random seed of the simulation (0 to 2**32 - 1)")
-    run.add_argument("--calls-per-hour", help="mean simulated calls per hour (default 30)")
+    run.add_argument("--fleet", help=N_("fleet file (default data/fleet.json)"))
+    run.add_argument("--seed", help=N_("random seed of the simulation (0 to 2**32 - 1)"))
+    run.add_argument("--calls-per-hour", help=N_("mean simulated calls per hour (default 30)"))
     run.add_argument(
         "--secure-cookies",
         action="store_true",
-        help="send the session cookie over HTTPS only (when served behind TLS)",
+        help=N_("send the session cookie over HTTPS only (when served behind TLS)"),
     )
     run.set_defaults(handler=_serve)
 
-    user = subparsers.add_parser("user", help="dispatcher logins of the live map")
+    user = subparsers.add_parser("user", help=N_("dispatcher logins of the live map"))
     user_sub = user.add_subparsers(dest="user_command", required=True)
-    add = user_sub.add_parser("add", help="add a dispatcher; the password is read from stdin")
+    add = user_sub.add_parser("add", help=N_("add a dispatcher; the password is read from stdin"))
     add.add_argument("name")
     add.add_argument("--db", type=Path, default=DEFAULT_DB_PATH)
     add.set_defaults(handler=_user_add)

@@ -3,10 +3,12 @@ the live map's apps, logins and Socket.IO test clients; the real server in a pro
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
+from socketio import Client as SocketClient
 
 from geo.config import load_rules
 from geo.graph import build_drive_graph
@@ -29,7 +32,7 @@ from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
 from webmap.app import create_app, socketio
-from webmap.client import form_token
+from webmap.client import cookie_header, form_token, log_in
 from webmap.clock import ManualClock
 
 
@@ -194,6 +197,7 @@ def connect(login: Callable[..., FlaskClient]) -> Callable[..., SocketIOTestClie
 
 # ---------------------------------------------------------------------------- real server
 ROOT = Path(__file__).resolve().parents[1]
+FAST_SPEED = 20
 
 
 @dataclass
@@ -214,13 +218,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, user: str, password: str
-) -> Iterator[Server]:
-    """The real ``rescue serve`` on a free loopback port with a fresh store and ``user``
-    added (one per test module), stopped afterwards."""
-    tmp = tmp_path_factory.mktemp("server")
+@contextlib.contextmanager
+def _running_server(tmp: Path, user: str, password: str, *options: str) -> Iterator[Server]:
+    """``rescue serve *options`` on a free loopback port with a fresh store in ``tmp`` and
+    ``user`` added; stopped on leaving."""
     db = tmp / "dispatch.sqlite"
     cli = [sys.executable, "-m", "rescue.cli"]
     added = subprocess.run(
@@ -237,7 +238,7 @@ def live_server(
     log = tmp / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*cli, "serve", "--port", str(port), "--db", str(db)],
+            [*cli, "serve", "--port", str(port), "--db", str(db), *options],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -255,10 +256,88 @@ def live_server(
             process.wait()
             pytest.fail(f"the server did not start:\n{log.read_text()}")
         time.sleep(0.2)
-    yield Server(url, user, password, db, process, log)
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        yield Server(url, user, password, db, process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, user: str, password: str
+) -> Iterator[Server]:
+    """The real ``rescue serve`` on a free loopback port with a fresh store and ``user``
+    added (one per test module), stopped afterwards."""
+    with _running_server(tmp_path_factory.mktemp("server"), user, password) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def fast_server(
+    tmp_path_factory: pytest.TempPathFactory, user: str, password: str
+) -> Iterator[Server]:
+    """The real server with its dispatch clock at 20x: a call waits too long (SR §1's alert
+    after ``undispatched_alert_min``) within seconds."""
+    tmp = tmp_path_factory.mktemp("fast_server")
+    with _running_server(tmp, user, password, "--speed", str(FAST_SPEED)) as server:
+        yield server
+
+
+class Listener:
+    """Another dispatcher: a python-socketio client logged in with its own session, recording
+    what the server broadcasts."""
+
+    def __init__(self, server: Server) -> None:
+        cookie = cookie_header(log_in(server.url, server.user, server.password))
+        self.events: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+        self.client = SocketClient()
+        for name in ("state", "job_updated", "truck_updated", "promise_alert"):
+            self.client.on(name, self._recorder(name))
+        self.client.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"])
+
+    def _recorder(self, name: str) -> Any:
+        def record(data: Any) -> None:
+            with self._lock:
+                self.events.append((name, data))
+
+        return record
+
+    def wait_for(self, name: str, test: Any, timeout_s: float = 5.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                for event, data in self.events:
+                    if event == name and test(data):
+                        return data
+            time.sleep(0.05)
+        raise AssertionError(f"no {name} event matching within {timeout_s} s")
+
+    def call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Send ``event`` and return its acknowledgement, which must be ``ok``."""
+        answer: dict[str, Any] = self.client.call(event, data, timeout=30)
+        assert answer["ok"], answer
+        return answer
+
+    def intake(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.call("intake", data)
+
+
+@pytest.fixture
+def dispatcher() -> Iterator[Callable[[Server], Listener]]:
+    """Log other dispatchers in to a real server (disconnected after the test)."""
+    opened: list[Listener] = []
+
+    def open_listener(server: Server) -> Listener:
+        listener = Listener(server)
+        opened.append(listener)
+        return listener
+
+    yield open_listener
+    for listener in opened:
+        listener.client.disconnect()

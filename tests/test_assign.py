@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
+from geo.i18n import translate
 from geo.places import Geo
-from optimizer.dispatch.assign import caller_script, promise_reasons
+from optimizer.dispatch.assign import SCRIPTS, caller_script, promise_reasons
 from optimizer.dispatch.board import DispatchBoard
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.fleet_file import load_board
@@ -299,14 +300,14 @@ def test_the_caller_hears_every_cause(business_rules: Rules) -> None:
         "Because our trucks near you are busy on other rescues, and the roads are congested at "
         "this time of day, the rescue truck should reach you in about 48 minutes.",
     )
-    # One cause with its own sentence in [scripts] keeps it; a new cause uses the template.
+    # One cause with its own sentence in SCRIPTS keeps it; a new cause uses the template.
     assert caller_script("late", ["congestion"], 600, business_rules)[0] == (
-        business_rules.scripts["congestion_zh"].format(minutes=10)
+        translate(SCRIPTS["congestion"], "zh", minutes=10)
     )
     zh, en = caller_script("at_risk", ["not_dispatched"], 600, business_rules)
     assert "还在等待派车" in zh and "still waiting for a truck" in en and "10" in en
     assert caller_script("on_time", ["not_dispatched"], 600, business_rules)[0] == (
-        business_rules.scripts["on_time_zh"].format(minutes=10)
+        translate(SCRIPTS["on_time"], "zh", minutes=10)
     )
 
 

@@ -1,7 +1,8 @@
 """Property test of the dispatch room's commands (Hypothesis, stateful): random sequences
-of intake, dispatch, reassign, advance, convert_to_tow, cancel, truck_duty, replan, the
-clock moving and the server restarting, through :class:`webmap.center.DispatchCenter` on the
-real Beijing network, a small fleet and a temporary store.
+of intake, dispatch, reassign, advance, convert_to_tow, cancel, truck_duty, replan (also
+previewed then applied, and undone), the clock moving and the server restarting, through
+:class:`webmap.center.DispatchCenter` on the real Beijing network, a small fleet and a
+temporary store.
 
 After every step: no exception but :class:`InputError` (a refusal naming field and value),
 nothing logged as an error, and the board's invariants hold (every job in a truck's queue
@@ -37,6 +38,7 @@ from hypothesis.stateful import (
 
 from geo.errors import InputError
 from geo.places import Geo
+from optimizer.dispatch.cancel import CANCEL_REASONS
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.legs import drive_key
 from optimizer.dispatch.model import ALLOWED_TRANSITIONS, ON_TRUCK_STATES, JobState, TruckState
@@ -112,6 +114,8 @@ def _comparable(center: DispatchCenter) -> dict[str, Any]:
             job.truck_id,
             job.required_kind,
             job.pinned,
+            job.cancel_reason,
+            job.cancel_note,
             job.tow_destination,
             job.history,
             center.versions[job_id],
@@ -323,12 +327,17 @@ def _machine(
                 )
             )
 
-        @rule(data=st.data(), version=versions_)
-        def cancel(self, data: st.DataObject, version: str) -> None:
+        @rule(
+            data=st.data(),
+            version=versions_,
+            reason=st.sampled_from([*CANCEL_REASONS, "bogus"]),
+            note=st.sampled_from([None, "", "   ", "客户已自行离开"]),
+        )
+        def cancel(self, data: st.DataObject, version: str, reason: str, note: str | None) -> None:
             job_id = self.pick_job(data)
             self.attempt(
-                lambda: self.center.advance(
-                    job_id, "cancelled", user=USER, version=self.version(job_id, version)
+                lambda: self.center.cancel(
+                    job_id, reason, note=note, user=USER, version=self.version(job_id, version)
                 )
             )
 
@@ -356,6 +365,26 @@ def _machine(
         @rule()
         def replan(self) -> None:
             self.attempt(lambda: self.center.replan(user=USER, time_limit_s=0.2))
+
+        @precondition(
+            lambda self: any(j.state == JobState.RECEIVED for j in self.center.board.jobs.values())
+        )
+        @rule(stale=st.booleans())
+        def preview_and_apply_replan(self, stale: bool) -> None:
+            """A previewed re-plan applied; now and then after a dispatcher's drag."""
+            plan = self.center.replan(user=USER, time_limit_s=0.2, preview=True)
+            if stale:
+                received = sorted(
+                    j for j, job in self.center.board.jobs.items() if job.state == JobState.RECEIVED
+                )
+                job_id = received[0]
+                version = self.center.version(job_id)
+                self.attempt(lambda: self.center.reassign(job_id, "F1", user=USER, version=version))
+            self.attempt(lambda: self.center.replan_apply(plan["plan_id"], user=USER))
+
+        @rule()
+        def undo_replan(self) -> None:
+            self.attempt(lambda: self.center.replan_undo(user=USER))
 
         @rule(seconds=st.sampled_from([1, 60, 200, 900, 1800]))
         def wait(self, seconds: int) -> None:

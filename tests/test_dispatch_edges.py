@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from geo.errors import InputError
+from geo.i18n import translate
 from geo.places import Geo
 from geo.router import Snap
-from optimizer.dispatch.assign import promise_reasons
+from optimizer.dispatch.assign import SCRIPTS, promise_reasons
 from optimizer.dispatch.board import DispatchBoard, StaleProposalError
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.model import JobState, Truck, TruckState
@@ -68,9 +69,7 @@ def test_a_call_left_waiting_alerts_after_three_minutes_and_says_why_when_late(
         ["not_dispatched"],
     )
     assert check.eta_at_s == pytest.approx(NOW + 180 + eta)
-    assert check.script_zh == business_rules.scripts["on_time_zh"].format(
-        minutes=math.ceil(eta / 60)
-    )
+    assert check.script_zh == translate(SCRIPTS["on_time"], "zh", minutes=math.ceil(eta / 60))
     assert watch.alerting() == ["J00008"]
     # Nobody dispatched it for 40 minutes: late, because of the wait (it was "far away").
     late = check_promise(board, job, now_s=NOW + 2400)

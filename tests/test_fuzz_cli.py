@@ -2,8 +2,9 @@
 the option or field and (a short prefix of) the value, with exit code 2; never a
 traceback, never a warning.
 
-Refusals go to stderr as ``{"error": ...}``, except the problem-file errors of ``rescue
-solve``, which follow VROOM: ``{"code": 2, "error": ...}`` on stdout.
+Refusals go to stderr as ``{"error": ..., "message": ...}``, except the problem-file errors
+of ``rescue solve``, which follow VROOM: ``{"code": 2, "error": ..., "message": ...}`` on
+stdout (``message``: the same in the ``--lang`` language).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from rescue import geo_commands, optimizer_commands, solve_commands, webmap_comm
 from rescue.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_LINE_CHARS = 200
-"""A refusal, echoed value included, fits in this many characters."""
+MAX_LINE_CHARS = 500
+"""A refusal, echoed value included, fits in this many characters: the English line, the
+same in the --lang language, the field and the value (each value cut to 60 characters)."""
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -132,8 +134,12 @@ def refusal(answer: Answer, *, on_stdout: bool = False) -> tuple[str, str]:
     line, end_of_line, rest = stream.partition("\n")
     assert end_of_line and not rest, stream
     error = json.loads(line)
-    assert set(error) == ({"code", "error"} if on_stdout else {"error"}), error
+    if on_stdout:
+        assert set(error) == {"code", "error", "message"}, error
+    else:  # a bad value names its field and the value too
+        assert {"error", "message"} <= set(error) <= {"error", "message", "field", "value"}, error
     assert isinstance(error["error"], str) and error["error"]
+    assert isinstance(error["message"], str) and error["message"]  # in the --lang language
     return line, error["error"]
 
 

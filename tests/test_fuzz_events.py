@@ -178,7 +178,11 @@ def _valid_payloads(room: Room) -> dict[str, dict[str, Any]]:
         "reassign": {"job_id": job, "truck_id": truck, "version": 1},
         "advance": {"job_id": job, "state": "en_route", "version": 1},
         "convert_to_tow": {"job_id": room.on_scene_job_id, "destination_name": "修理厂"},
-        "replan": {"time_limit_s": 1},
+        "cancel": {"job_id": job, "version": 1, "reason": "other", "note": "车主已离开"},
+        "replan": {"time_limit_s": 1, "preview": True},
+        "replan_apply": {"plan_id": "0123456789abcdef"},
+        "replan_discard": {"plan_id": "0123456789abcdef"},
+        "replan_undo": {},
         "truck_duty": {"truck_id": truck, "on_duty": True},
     }
 

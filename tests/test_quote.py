@@ -134,6 +134,7 @@ def test_cli_quote_tows_by_road_km_to_the_nearest_shop(
     assert quote["items"][0] == {
         "code": "callout",
         "label": "Emergency call-out fee, outside the 5th Ring Road",
+        "label_zh": "应急费（五环外）",
         "fee_yuan": 300,
     }
     shop = quote["tow_destination"]["location"]

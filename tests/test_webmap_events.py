@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 
 from geo.coords import wgs84_to_gcj02
+from geo.i18n import catalogue, translate
 from geo.router import Snap
 from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import Rules
@@ -112,7 +113,18 @@ def _refused(
     assert error["event"] == event
     assert error["field"] == field, error
     assert error["message"]
+    # The message is in the dispatcher's language (Chinese unless chosen), with the
+    # catalogue's English text and its params beside it.
+    assert error["message_id"] in catalogue("zh") or error["field"] is None, error
+    assert isinstance(error["params"], dict)
+    if error["message_id"] in catalogue("zh"):
+        assert error["message"] != _english(error), error
     return error
+
+
+def _english(error: dict[str, Any]) -> str:
+    """A refusal's message in English (``message_id`` with its ``params``)."""
+    return translate(error["message_id"], "en", **error["params"])
 
 
 # ---------------------------------------------------------------------------- login
@@ -127,7 +139,7 @@ def test_pages_and_api_need_a_login(app: Flask) -> None:
 def test_wrong_password_is_refused(app: Flask, user: str, post_login: PostLogin) -> None:
     response = post_login(app.test_client(), user, "nope")
     assert response.status_code == 401
-    assert b"wrong password" in response.data
+    assert translate("Unknown user or wrong password.", "zh").encode() in response.data
 
 
 def test_socket_connection_without_login_is_refused(
@@ -333,7 +345,7 @@ def test_dispatch_to_a_truck_of_the_wrong_kind_says_why(
     job = _intake(sio, make_call(fault="gearbox_failure"))["job"]
     service = next(t.id for t in _rt(app).center.board.trucks.values() if t.kind == "service")
     error = _refused(sio, "dispatch", {"job_id": job["id"], "truck_id": service}, "truck_id")
-    assert "service truck" in error["message"] and "flatbed" in error["message"]
+    assert "service truck" in _english(error) and "flatbed" in _english(error)
 
 
 def test_drag_to_another_truck_reaches_every_dispatcher(
@@ -381,8 +393,8 @@ def test_two_dispatchers_drag_the_same_job_the_second_is_told(
         {"job_id": job["id"], "truck_id": to_second, "version": seen_version},
         "version",
     )
-    assert f"is at version {seen_version + 1}" in error["message"]
-    assert f"reassign by {user}" in error["message"]
+    assert f"is at version {seen_version + 1}" in _english(error)
+    assert f"reassign by {user}" in _english(error)
     assert _rt(app).center.board.jobs[job["id"]].truck_id == to_first
 
 
@@ -398,14 +410,14 @@ def test_invalid_drag_is_refused_with_its_reason(
         {"job_id": job["id"], "truck_id": service, "version": job["version"]},
         "truck_id",
     )
-    assert "needs a flatbed" in error["message"]
+    assert "needs a flatbed" in _english(error)
     same = _refused(
         sio,
         "reassign",
         {"job_id": job["id"], "truck_id": job["truck_id"], "version": job["version"]},
         "truck_id",
     )
-    assert "already on this truck" in same["message"]
+    assert "already on this truck" in _english(same)
 
 
 def test_advance_through_the_states_and_refuse_a_skip(
@@ -441,7 +453,7 @@ def test_advance_through_the_states_and_refuse_a_skip(
         {"job_id": job["id"], "state": "closed", "version": job["version"] - 1},
         "version",
     )
-    assert "version" in stale["message"]
+    assert "version" in _english(stale)
 
 
 def test_convert_to_tow_on_a_service_truck_needs_a_flatbed(
@@ -479,7 +491,7 @@ def test_truck_duty(app: Flask, make_call: MakeCall, connect: Connect) -> None:
     job = _dispatched(sio, make_call())
     busy = job["truck_id"]
     error = _refused(sio, "truck_duty", {"truck_id": busy, "on_duty": False}, "on_duty")
-    assert "still has work" in error["message"]
+    assert "still has work" in _english(error)
     assert sio.emit("truck_duty", {"truck_id": "T01", "on_duty": True}, callback=True)["ok"]
 
 
@@ -561,8 +573,8 @@ def test_a_stale_proposal_is_refused_with_the_fresh_one_to_confirm_again(
     payload = {"job_id": job["id"], "truck_id": chosen["truck"], "version": job["version"]}
     error = _refused(sio, "dispatch", {**payload, **seen}, "eta_at_s")
     assert error["value"] == chosen["eta_at_s"]
-    assert f"{chosen['truck']} arrives {later_min} min later than shown" in error["message"]
-    assert error["message"].endswith(
+    assert f"{chosen['truck']} arrives {later_min} min later than shown" in _english(error)
+    assert _english(error).endswith(
         f"the proposal shown was out of date; fresh proposal {runner_up['truck']}, "
         f"ETA {math.ceil(runner_up['eta_s'] / 60)} min, on_time: confirm again"
     )
@@ -689,7 +701,7 @@ def test_a_failing_store_refuses_the_command_and_keeps_the_state(
 
     monkeypatch.setattr(_rt(app).store, "append", broken)
     error = _refused(sio, "intake", make_call(), "store")
-    assert "not stored" in error["message"]
+    assert "not stored" in _english(error)
     assert _state(app) == before
 
 
@@ -788,5 +800,5 @@ def test_a_call_200_km_away_is_refused_naming_the_service_area(
     app: Flask, make_call: MakeCall, connect: Connect
 ) -> None:
     error = _refused(connect(app), "intake", make_call((118.75, 39.9)), "location")
-    assert "service area is the 6th Ring Road and 80 km beyond it" in error["message"]
+    assert "service area is the 6th Ring Road and 80 km beyond it" in _english(error)
     assert _rt(app).store.event_count() == 0

@@ -9,7 +9,8 @@ the proposal shown went stale adds ``"proposal"`` (the fresh one), ``"job_id"`` 
 dispatcher through the ``dispatchers`` room.
 
 Client -> server: ``intake``, ``propose``, ``dispatch``, ``reassign``, ``advance``,
-``convert_to_tow``, ``replan``, ``truck_duty``, ``sync``. Server -> clients: ``state`` (on
+``cancel``, ``convert_to_tow``, ``replan`` (``preview``: solve only), ``replan_apply``,
+``replan_discard``, ``replan_undo``, ``truck_duty``, ``sync``. Server -> clients: ``state`` (on
 connect and ``sync``), ``truck_positions`` (batched, once a second at most), ``job_updated``,
 ``truck_updated``, ``promise_alert``, ``error``.
 """
@@ -37,18 +38,35 @@ from flask import (
     session,
 )
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from geo.config import PROJECT_ROOT, load_rules
 from geo.errors import InputError
+from geo.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    catalogue,
+    env_language,
+    language,
+    translate,
+    translate_in,
+)
 from geo.places import Geo, load_geo
+from optimizer.dispatch.labels import page_labels
 from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import load_business_rules
 from optimizer.dispatch.shops import Shops
-from webmap import auth, server
+from webmap import auth, place_routes, server
 from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, RefusalError, StoreError
 from webmap.clock import Clock, SimClock
-from webmap.layers import Layer, rings_geojson, roads_geojson, shops_geojson
+from webmap.layers import (
+    MINOR_ROADS,
+    Layer,
+    rings_geojson,
+    road_labels_geojson,
+    roads_geojson,
+    shops_geojson,
+)
 from webmap.payloads import MAX_TRANSPORT_BYTES, SocketJson, check_payload
 from webmap.serialize import jsonable
 from webmap.sim import SimConfig, Simulation
@@ -63,6 +81,7 @@ ROOM = "dispatchers"
 VENDOR = {
     "leaflet": PROJECT_ROOT / "node_modules" / "leaflet" / "dist",
     "socket.io": PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist",
+    "markercluster": PROJECT_ROOT / "node_modules" / "leaflet.markercluster" / "dist",
 }
 # Defence in depth behind the page's textContent-only rendering: scripts only from the app
 # itself, OSM tiles as the only outside resource.
@@ -155,6 +174,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     layers = {
         "roads": Layer(lambda: roads_geojson(geo.network)),
         "rings": Layer(lambda: rings_geojson(load_rules())),
+        "minor_roads": Layer(lambda: roads_geojson(geo.network, classes=MINOR_ROADS)),
+        "road_labels": Layer(lambda: road_labels_geojson(geo.network, rings_geojson(load_rules()))),
         "shops": Layer(lambda: shops_geojson(shops)),
     }
     sockets = auth.SessionSockets(lambda sid: socketio.server.disconnect(sid, namespace="/"))
@@ -164,6 +185,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     center.subscribe(_broadcast)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages)
+    app.register_blueprint(place_routes.places)
     app.after_request(_security_headers)
     options: dict[str, Any] = {
         "async_mode": "threading",
@@ -197,8 +219,8 @@ class _SessionGate:
 
 
 def _csrf_refused(error: CSRFError) -> Any:
-    message = "表单已过期，请重新提交。 The form expired or came from another site: submit again."
-    return render_template("login.html", error=message), 400
+    """A form without its token: the login page again, saying why (the catalogue's text)."""
+    return auth._login_page(N_("The form expired or came from another site: submit again."), 400)
 
 
 def _security_headers(response: Response) -> Response:
@@ -259,8 +281,13 @@ pages = Blueprint("pages", __name__)
 def index() -> Any:
     rt = runtime()
     rules = rt.center.rules
+    lang = auth.current_language()
     page_config = {
         "user": session["user"],
+        "lang": lang,
+        "catalogue": catalogue(lang),
+        "labels": page_labels(lang),
+        "csrf_token": generate_csrf(),
         "sim": rt.sim is not None,
         "speed": rt.center.clock.speed,
         "promise_min": rules.promise_s / 60.0,
@@ -272,7 +299,31 @@ def index() -> Any:
         "job_states": [s.value for s in JobState],
         "attribution": "© OpenStreetMap contributors",
     }
-    return render_template("index.html", page_config=page_config)
+    return render_template(
+        "index.html",
+        page_config=page_config,
+        lang=lang,
+        _=functools.partial(translate_in, lang),
+    )
+
+
+@pages.route("/api/language", methods=["POST"])
+@auth.login_required
+def api_language() -> Any:
+    """Remember the dispatcher's page language (``{"lang": "zh" | "en"}``)."""
+    body = request.get_json(silent=True)
+    lang = body.get("lang") if isinstance(body, dict) else None
+    try:
+        chosen = runtime().store.set_user_language(session["user"], lang)
+    except InputError as error:
+        message = error.message(auth.current_language())
+        return {
+            "ok": False,
+            "error": {"field": error.field, "value": error.value, "message": message},
+        }, 400
+    response = current_app.make_response({"ok": True, "lang": chosen})
+    response.set_cookie(auth.LANGUAGE_COOKIE, chosen, max_age=365 * 86400, samesite="Lax")
+    return response
 
 
 @pages.route("/favicon.ico")
@@ -336,14 +387,22 @@ def _event(name: str) -> Callable[[Callable[[Any, str], dict[str, Any]]], Any]:
                 user = _user()
                 answer = fn(check_payload(name, data), user)
             except RefusalError as error:
-                return _refuse(name, error.field, error.value, error.reason, error.details)
+                return _refuse(
+                    name, error.field, error.value, error.reason_id, error.params, error.details
+                )
             except InputError as error:
-                return _refuse(name, error.field, error.value, error.reason)
+                return _refuse(name, error.field, error.value, error.reason_id, error.params)
             except StoreError as error:
-                return _refuse(name, "store", None, str(error))
+                return _refuse(
+                    name,
+                    "store",
+                    None,
+                    N_("the store refused the command: {error}"),
+                    {"error": str(error)},
+                )
             except Exception:
                 log.exception("event %s failed", name)
-                return _refuse(name, None, None, "internal error: the command was not applied")
+                return _refuse(name, None, None, N_("internal error: the command was not applied"))
             return {"ok": True, **jsonable(answer)}
 
         socketio.on(name)(handler)
@@ -352,30 +411,58 @@ def _event(name: str) -> Callable[[Callable[[Any, str], dict[str, Any]]], Any]:
     return decorator
 
 
+def _language() -> str:
+    """The sender's page language; the default when it cannot be known (no session)."""
+    try:
+        return auth.current_language()
+    except Exception:  # a refusal must still go out, in the default language
+        return DEFAULT_LANGUAGE
+
+
 def _refuse(
     event: str,
     field_name: str | None,
     value: Any,
-    message: str,
+    message_id: str,
+    params: Mapping[str, Any] | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    error = {"event": event, "field": field_name, "value": jsonable(value), "message": message}
+    """The ``error`` event and answer: ``message`` in the sender's language, with the
+    catalogue's English text (``message_id``) and its ``params`` for the page."""
+    params = dict(params or {})
+    error = {
+        "event": event,
+        "field": field_name,
+        "value": jsonable(value),
+        "message": translate(message_id, _language(), **params),
+        "message_id": message_id,
+        "params": jsonable(params),
+    }
     error.update(jsonable(details or {}))
     emit("error", error)
     return {"ok": False, "error": error}
+
+
+def _login_first() -> str:
+    """Why a connection without a session is refused, in the browser's last language."""
+    try:
+        lang = auth.login_language()
+    except Exception:  # no request to read it from
+        lang = DEFAULT_LANGUAGE
+    return translate(N_("login required: open /login first"), lang)
 
 
 @socketio.on("connect")
 def on_connect(auth_data: Any = None) -> None:
     token = auth.session_token()
     if token is None:
-        raise ConnectionRefusedError("login required: open /login first")
+        raise ConnectionRefusedError(_login_first())
     # Registered before the check, so a logout in between still finds and closes it.
     sid = request.sid  # type: ignore[attr-defined]
     runtime().sockets.opened(token, sid)
     if auth.current_user() is None:
         runtime().sockets.closed(token, sid)
-        raise ConnectionRefusedError("login required: open /login first")
+        raise ConnectionRefusedError(_login_first())
     join_room(ROOM)
     emit("state", jsonable(runtime().center.snapshot()))
 
@@ -446,12 +533,40 @@ def on_convert_to_tow(data: Any, user: str) -> dict[str, Any]:
     )
 
 
+@_event("cancel")
+def on_cancel(data: Any, user: str) -> dict[str, Any]:
+    return runtime().center.cancel(
+        data["job_id"],
+        data["reason"],
+        note=data.get("note"),
+        version=data.get("version"),
+        user=user,
+    )
+
+
 @_event("replan")
 def on_replan(data: Any, user: str) -> dict[str, Any]:
     limit = data.get("time_limit_s")
     return runtime().center.replan(
-        time_limit_s=REPLAN_TIME_LIMIT_S if limit is None else limit, user=user
+        time_limit_s=REPLAN_TIME_LIMIT_S if limit is None else limit,
+        preview=bool(data.get("preview")),
+        user=user,
     )
+
+
+@_event("replan_apply")
+def on_replan_apply(data: Any, user: str) -> dict[str, Any]:
+    return runtime().center.replan_apply(data["plan_id"], user=user)
+
+
+@_event("replan_discard")
+def on_replan_discard(data: Any, user: str) -> dict[str, Any]:
+    return runtime().center.replan_discard(data["plan_id"], user=user)
+
+
+@_event("replan_undo")
+def on_replan_undo(data: Any, user: str) -> dict[str, Any]:
+    return runtime().center.replan_undo(user=user)
 
 
 @_event("truck_duty")
@@ -471,8 +586,11 @@ def serve(
     seed: int | None = None,
     calls_per_hour: float | None = None,
     secure_cookies: bool = False,
+    lang: str | None = None,
 ) -> None:
-    """Run the live map on the production server (:mod:`webmap.server`) until stopped."""
+    """Run the live map on the production server (:mod:`webmap.server`) until stopped;
+    what it prints is in ``lang`` (default: the command line's, :func:`env_language`)."""
+    lang = language(lang, env_language())
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -487,26 +605,34 @@ def serve(
     }
     if calls_per_hour is not None:
         config["SIM_CALLS_PER_HOUR"] = calls_per_hour
-    _first_login(db_path)
+    _first_login(db_path, lang)
 
     def load_app() -> Flask:
         app = create_app(config)
         report = app.extensions["rescue"].center.replay_report
-        print(
-            f"State rebuilt from {report['events']} stored events"
-            + (f" ({len(report['skipped'])} skipped)" if report["skipped"] else "")
-            + (f"; simulation at {speed:g}x" if sim else ""),
-            flush=True,
-        )
+        events, skipped = report["events"], len(report["skipped"])
+        if skipped:
+            rebuilt = translate(
+                "State rebuilt from {events} stored events ({skipped} skipped)",
+                lang,
+                events=events,
+                skipped=skipped,
+            )
+        else:
+            rebuilt = translate("State rebuilt from {events} stored events", lang, events=events)
+        if sim:
+            rebuilt += translate("; simulation at {speed:g}x", lang, speed=speed)
+        print(rebuilt, flush=True)
         start_live(app)
-        print(f"Live dispatch map: http://{host}:{port}/", flush=True)
+        url = f"http://{host}:{port}/"
+        print(translate("Live dispatch map: {url}", lang, url=url), flush=True)
         return app
 
     server.run(load_app, host=host, port=port)
 
 
-def _first_login(db_path: Path) -> None:
-    """With no dispatcher yet, create the first login and say where it is."""
+def _first_login(db_path: Path, lang: str) -> None:
+    """With no dispatcher yet, create the first login and say (in ``lang``) where it is."""
     store = EventStore(db_path)
     try:
         password = auth.ensure_first_user(store, folder=db_path.parent)
@@ -515,9 +641,20 @@ def _first_login(db_path: Path) -> None:
     first_file = db_path.parent / auth.FIRST_LOGIN_FILE
     if password:
         print(
-            f"First start: log in as user '{auth.FIRST_USER}' with password {password}\n"
-            f"(also written to {first_file}; add users with `rescue user add NAME`)",
+            translate(
+                "First start: log in as user '{user}' with password {password}\n"
+                "(also written to {file}; add users with `rescue user add NAME`)",
+                lang,
+                user=auth.FIRST_USER,
+                password=password,
+                file=first_file,
+            ),
             flush=True,
         )
     elif first_file.exists():
-        print(f"Log in as a dispatcher (the first login is in {first_file})", flush=True)
+        print(
+            translate(
+                "Log in as a dispatcher (the first login is in {file})", lang, file=first_file
+            ),
+            flush=True,
+        )

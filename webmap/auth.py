@@ -35,11 +35,14 @@ from flask import (
     url_for,
 )
 
+from geo.i18n import DEFAULT_LANGUAGE, N_, language, translate, translate_in
 from webmap.store import SECRET_FILE_MODE, EventStore
 from webmap.throttle import LoginThrottle
 
 FIRST_USER = "dispatcher"
 FIRST_LOGIN_FILE = "first-login.txt"
+LANGUAGE_COOKIE = "rescue_lang"
+"""Remembers the language chosen last in this browser for the login page."""
 
 bp = Blueprint("auth", __name__)
 
@@ -102,6 +105,12 @@ def current_user() -> str | None:
     return _store().session_user(session_token())
 
 
+def current_language() -> str:
+    """The page language of this request's dispatcher (Chinese unless they chose English)."""
+    user = current_user()
+    return _store().user_language(user) if user else DEFAULT_LANGUAGE
+
+
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Pages redirect to the login form; ``/api/`` answers 401 JSON."""
 
@@ -116,25 +125,38 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def login_language() -> str:
+    """The login page's language: ``?lang=``, else the one last chosen in this browser."""
+    return language(request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE))
+
+
+def _login_page(error: str | None = None, status: int = 200, **params: Any) -> Any:
+    lang = login_language()
+    page = render_template(
+        "login.html",
+        error=translate(error, lang, **params) if error else None,
+        lang=lang,
+        _=functools.partial(translate_in, lang),
+    )
+    return current_app.make_response((page, status))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        return render_template("login.html", error=None)
+        return _login_page()
     name = request.form.get("name", "")
     address = request.remote_addr or "unknown"
     throttle: LoginThrottle = _rescue().throttle
     wait_s = throttle.begin(name, address)
     if wait_s is not None:
-        error = (
-            f"登录失败次数过多，请 {wait_s} 秒后再试。"
-            f" Too many failed logins: try again in {wait_s} s."
+        response = _login_page(
+            N_("Too many failed logins: try again in {seconds} s."), 429, seconds=wait_s
         )
-        response = current_app.make_response((render_template("login.html", error=error), 429))
         response.headers["Retry-After"] = str(wait_s)
         return response
     if not _store().check_user(name, request.form.get("password", "")):
-        error = "用户名或密码错误。 Unknown user or wrong password."
-        return render_template("login.html", error=error), 401
+        return _login_page(N_("Unknown user or wrong password."), 401)
     throttle.succeeded(name, address)
     session.clear()
     session["token"] = _store().open_session(name)

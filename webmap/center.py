@@ -33,17 +33,32 @@ from geo.coords import check_crs
 from geo.errors import InputError
 from geo.places import Geo
 from optimizer.dispatch.board import DispatchBoard, StaleProposalError
+from optimizer.dispatch.cancel import check_cancel
+from optimizer.dispatch.duplicates import duplicate_warnings
 from optimizer.dispatch.fleet_file import load_board
 from optimizer.dispatch.intake import parse_lonlat
 from optimizer.dispatch.legs import Drive, DriveBook
 from optimizer.dispatch.model import JobState, LonLat
 from optimizer.dispatch.promise import PromiseWatch
-from optimizer.dispatch.replan import apply_replan, replan
+from optimizer.dispatch.replan import ReplanResult, apply_replan, replan
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
 from webmap.clock import Clock, SimClock
 from webmap.job_ids import JobNumbers
 from webmap.payloads import check_payload
+from webmap.replan_preview import (
+    PREVIEW_TTL_S,
+    AppliedReplan,
+    Preview,
+    PreviewBook,
+    new_plan_id,
+    plan_changes,
+    planned_predictions,
+    predictions_now,
+    truck_marks,
+    undo_payload,
+    waiting_queues,
+)
 from webmap.serialize import jsonable, proposal_json
 from webmap.store import EventStore, encode_payload
 from webmap.views import alert_view, job_view, snapshot_view, truck_view
@@ -61,11 +76,25 @@ class StoreError(RuntimeError):
 
 class RefusalError(InputError):
     """A refusal with more for the client than the field and value: ``details`` (JSON),
-    e.g. the fresh proposal of a stale dispatch."""
+    e.g. the fresh proposal of a stale dispatch. ``reason`` and ``params`` as for
+    :class:`InputError` (a catalogue text, marked with ``N_``)."""
 
-    def __init__(self, field: str, value: Any, reason: str, *, details: dict[str, Any]) -> None:
-        super().__init__(field, value, reason)
+    def __init__(
+        self, field: str, value: Any, reason: str, /, *, details: dict[str, Any], **params: Any
+    ) -> None:
+        super().__init__(field, value, reason, **params)
         self.details = details
+
+
+def _plan_scores(result: ReplanResult) -> dict[str, Any]:
+    """What every re-plan answer tells of its plan."""
+    return {
+        "unassigned": result.unassigned,
+        "broken_promises": result.broken_promises,
+        "broken_promises_before": result.board_score.broken_promises,
+        "fallback": result.solution["summary"].get("fallback"),
+        "solve_s": round(result.total_s, 3),
+    }
 
 
 REPLAN_TIME_LIMIT_S = 1.5  # benchmarks/replan.py: 100 calls, 50 trucks within 2 s in all
@@ -109,6 +138,9 @@ class DispatchCenter:
         self._moved: dict[str, LonLat] = {}
         self._last_s = 0.0
         self._job_numbers = JobNumbers()
+        self._previews = PreviewBook()
+        self._applied_replan: AppliedReplan | None = None
+        """The last re-plan applied, while it can be undone."""
         self.replay_report: dict[str, Any] = {"events": 0, "skipped": []}
         self._adopt_board_jobs()
 
@@ -157,6 +189,7 @@ class DispatchCenter:
                 log.warning("replay: event %s (%s) skipped: %s", event.seq, event.kind, error)
                 continue
             self._record(touched, event.kind, event.user)
+            self._remember_replan(event.kind, event.payload, touched)
             self._last_s = max(self._last_s, event.at_s)
         now_s = self._now()
         for truck_id, position in self.store.positions().items():
@@ -181,6 +214,8 @@ class DispatchCenter:
         self._active.clear()
         self.drive_book.clear()
         self.promises.clear()
+        self._previews.clear()
+        self._applied_replan = None
         self._adopt_board_jobs()
         self._replay()
 
@@ -259,15 +294,16 @@ class DispatchCenter:
                 raise InputError(
                     "job_id",
                     job_id,
-                    f"is {job.state.value}: only a received job "
-                    "gets a proposal (drag it to move it)",
+                    "is {state}: only a received job gets a proposal (drag it to move it)",
+                    state=job.state.value,
                 )
             now_s = self._now()
             return proposal_json(self.board.propose(job_id, now_s=now_s), now_s=now_s)
 
     # ------------------------------------------------------------------ commands
     def intake(self, data: Any, *, user: str) -> dict[str, Any]:
-        """Register a call; answers the job (triage, quote) and the proposal."""
+        """Register a call; answers the job (triage, quote), the proposal and ``warnings``:
+        the calls it may repeat (:func:`optimizer.dispatch.duplicates.duplicate_warnings`)."""
         # Whole-payload check first (the center's clock stamps the call: a client cannot
         # send created_at and backdate the promise).
         call = check_payload("intake", data)
@@ -276,7 +312,13 @@ class DispatchCenter:
             messages = self._commit("intake", {"job_id": job_id, "data": call}, user=user)
             now_s = self._now()
             proposal = proposal_json(self.board.propose(job_id, now_s=now_s), now_s=now_s)
-            answer = {"job": job_view(self, job_id), "proposal": proposal}
+            warnings = duplicate_warnings(
+                self.board.jobs[job_id],
+                self.board.jobs.values(),
+                now_s=now_s,
+                window_s=self.rules.intake.duplicate_window_s,
+            )
+            answer = {"job": job_view(self, job_id), "proposal": proposal, "warnings": warnings}
         self._send(messages)
         return answer
 
@@ -310,8 +352,9 @@ class DispatchCenter:
                 raise RefusalError(
                     stale.field,
                     stale.value,
-                    stale.reason,
+                    stale.reason_id,
                     details={"job_id": job_id, "truck_id": truck_id, "proposal": fresh},
+                    **stale.params,
                 ) from stale
 
         return self._job_command(
@@ -336,7 +379,12 @@ class DispatchCenter:
         )
 
     def advance(self, job_id: Any, state: Any, *, user: str, version: Any) -> dict[str, Any]:
-        """Move a job on through the state machine of SERVICE_RULES §7."""
+        """Move a job on through the state machine of SERVICE_RULES §7 (to cancel it, use
+        :meth:`cancel`, which says why)."""
+        if state == JobState.CANCELLED:
+            raise InputError(
+                "state", state, "cancel a job with the cancel command, giving a reason"
+            )
         return self._job_command(
             "advance",
             job_id,
@@ -344,6 +392,21 @@ class DispatchCenter:
             required=True,
             user=user,
             payload={"job_id": job_id, "state": state},
+        )
+
+    def cancel(
+        self, job_id: Any, reason: Any, *, user: str, version: Any, note: Any = None
+    ) -> dict[str, Any]:
+        """Cancel a job with a reason (and a note, required for ``other``): see
+        :func:`optimizer.dispatch.cancel.check_cancel`. Both are stored with the event."""
+        reason, note = check_cancel(reason, note)
+        return self._job_command(
+            "cancel",
+            job_id,
+            version,
+            required=True,
+            user=user,
+            payload={"job_id": job_id, "reason": reason, "note": note},
         )
 
     def convert_to_tow(
@@ -374,12 +437,19 @@ class DispatchCenter:
             },
         )
 
-    def replan(self, *, user: str, time_limit_s: Any = REPLAN_TIME_LIMIT_S) -> dict[str, Any]:
-        """Re-plan all open work jointly (OR-Tools) and apply the plan if it beats the
-        board's (else nothing changes and nothing is stored: ``improved`` is false).
+    def replan(
+        self, *, user: str, time_limit_s: Any = REPLAN_TIME_LIMIT_S, preview: Any = False
+    ) -> dict[str, Any]:
+        """Re-plan all open work jointly (OR-Tools).
+
+        Without ``preview`` the plan is applied if it beats the board's (else nothing
+        changes and nothing is stored: ``improved`` is false). With it nothing is applied:
+        the answer lists the changes the plan would make (:mod:`webmap.replan_preview`) and
+        its ``plan_id``, to apply it (:meth:`replan_apply`) or drop it (:meth:`replan_discard`).
 
         The solver runs under the lock, so nothing changes while it plans; what is stored
-        and replayed is the resulting queue of every truck, not the solver run.
+        and replayed is the resulting queue of every truck (and each truck's waiting jobs
+        before it, for :meth:`replan_undo`), not the solver run.
         """
         if (
             isinstance(time_limit_s, bool)
@@ -389,27 +459,162 @@ class DispatchCenter:
             raise InputError(
                 "time_limit_s",
                 time_limit_s,
-                f"must be a number of seconds in (0, {MAX_REPLAN_TIME_LIMIT_S:g}]",
+                "must be a number of seconds in (0, {max_s:g}]",
+                max_s=MAX_REPLAN_TIME_LIMIT_S,
             )
+        if not isinstance(preview, bool):
+            raise InputError("preview", preview, "must be true or false")
         with self.lock:
             now_s = self._now()
-            before = {job_id: job.truck_id for job_id, job in self.board.jobs.items()}
             result = replan(self.board, now_s=now_s, time_limit_s=float(time_limit_s))
-            messages: list[Message] = []
-            if result.improved:
-                messages = self._commit("replan", {"queues": result.queues}, user=user)
-            moved = sorted(j for j, job in self.board.jobs.items() if job.truck_id != before.get(j))
-            answer = {
-                "improved": result.improved,
-                "moved": moved,
-                "unassigned": result.unassigned,
-                "broken_promises": result.broken_promises,
-                "broken_promises_before": result.board_score.broken_promises,
-                "fallback": result.solution["summary"].get("fallback"),
-                "solve_s": round(result.total_s, 3),
-            }
+            if preview:
+                return self._preview(result, user=user, now_s=now_s)
+            messages, answer = self._apply_plan(result, user=user)
         self._send(messages)
         return answer
+
+    def _preview(self, result: ReplanResult, *, user: str, now_s: float) -> dict[str, Any]:
+        before = predictions_now(self.board, now_s=now_s)
+        after = planned_predictions(self.board, result, now_s=now_s)
+        plan = Preview(
+            plan_id=new_plan_id(),
+            user=user,
+            made_at_s=now_s,
+            result=result,
+            job_versions={job_id: self.versions[job_id] for job_id in before},
+            trucks=truck_marks(self.board),
+        )
+        self._previews.add(plan)
+        return {
+            "plan_id": plan.plan_id,
+            "improved": result.improved,
+            "changes": plan_changes(before, after) if result.improved else [],
+            **_plan_scores(result),
+        }
+
+    def _apply_plan(
+        self, result: ReplanResult, *, user: str
+    ) -> tuple[list[Message], dict[str, Any]]:
+        """Apply a re-plan that improves on the board (stored with each truck's waiting jobs
+        before it); the messages to send and the answer. The caller holds the lock."""
+        before = {job_id: job.truck_id for job_id, job in self.board.jobs.items()}
+        messages: list[Message] = []
+        if result.improved:
+            payload = {"queues": result.queues, "before": waiting_queues(self.board)}
+            messages = self._commit("replan", payload, user=user)
+        moved = sorted(j for j, job in self.board.jobs.items() if job.truck_id != before.get(j))
+        return messages, {"improved": result.improved, "moved": moved, **_plan_scores(result)}
+
+    def replan_apply(self, plan_id: Any, *, user: str) -> dict[str, Any]:
+        """Apply ``user``'s previewed re-plan if none of the jobs it may move and none of the
+        trucks changed since the preview; else refuse (preview again). The answer is
+        :meth:`replan`'s, with ``undo``: whether :meth:`replan_undo` can take it back."""
+        with self.lock:
+            plan = (
+                self._previews.take(user, plan_id, now_s=self._now())
+                if isinstance(plan_id, str)
+                else None
+            )
+            if plan is None:
+                raise InputError(
+                    "plan_id",
+                    plan_id,
+                    "no such preview: it was applied, discarded or is over {minutes} "
+                    "minutes old; preview the re-plan again",
+                    minutes=round(PREVIEW_TTL_S / 60),
+                )
+            self._check_unchanged_since(plan)
+            messages, answer = self._apply_plan(plan.result, user=user)
+            answer["undo"] = plan.result.improved
+        self._send(messages)
+        return answer
+
+    def _check_unchanged_since(self, plan: Preview) -> None:
+        for job_id, version in plan.job_versions.items():
+            if self.versions[job_id] != version:
+                who, what = self._last_change[job_id]
+                raise InputError(
+                    "plan_id",
+                    plan.plan_id,
+                    "the board changed since the preview (job {job}: {what} by {who}): "
+                    "preview the re-plan again",
+                    job=job_id,
+                    what=what,
+                    who=who,
+                )
+        now = truck_marks(self.board)
+        for truck_id, mark in plan.trucks.items():
+            if now.get(truck_id) != mark:
+                raise InputError(
+                    "plan_id",
+                    plan.plan_id,
+                    "the board changed since the preview (truck {truck}): "
+                    "preview the re-plan again",
+                    truck=truck_id,
+                )
+
+    def replan_discard(self, plan_id: Any, *, user: str) -> dict[str, Any]:
+        """Drop ``user``'s preview; ``discarded`` is false if it was gone already."""
+        with self.lock:
+            return {"discarded": isinstance(plan_id, str) and self._previews.discard(user, plan_id)}
+
+    def replan_undo(self, *, user: str) -> dict[str, Any]:
+        """Put the trucks' queues back as they were before the last re-plan applied, while
+        no command since changed a job it moved (else refuse naming the job); the jobs it
+        dispatched go back to waiting for a truck. Stored as an event (replayed)."""
+        with self.lock:
+            applied = self._applied_replan
+            if applied is None:
+                raise InputError(
+                    "replan", None, "no re-plan to undo: none was applied since the last undo"
+                )
+            for job_id, version in applied.moved_versions.items():
+                if self.versions[job_id] != version:
+                    who, what = self._last_change[job_id]
+                    raise InputError(
+                        "job_id",
+                        job_id,
+                        "job {job} changed since the re-plan ({what} by {who}): the re-plan "
+                        "can no longer be undone",
+                        job=job_id,
+                        what=what,
+                        who=who,
+                    )
+            payload = undo_payload(self.board, applied)
+            for truck_id, job_ids in payload["queues"].items():
+                truck = self.board.trucks[truck_id]
+                for job_id in job_ids:
+                    kind = self.board.jobs[job_id].required_kind
+                    if not truck.can_do(kind, flatbed_can_service=self.rules.flatbed_can_service):
+                        raise InputError(
+                            "truck_id",
+                            truck_id,
+                            "truck {truck} can no longer take job {job}: the re-plan can no "
+                            "longer be undone",
+                            truck=truck_id,
+                            job=job_id,
+                        )
+            before = {job_id: job.truck_id for job_id, job in self.board.jobs.items()}
+            messages = self._commit("replan_undo", payload, user=user)
+            moved = sorted(j for j, job in self.board.jobs.items() if job.truck_id != before.get(j))
+            answer = {"moved": moved, "released": payload["release"]}
+        self._send(messages)
+        return answer
+
+    def _remember_replan(self, kind: str, payload: Mapping[str, Any], touched: _Touched) -> None:
+        """After a re-plan is applied (live or replayed): what :meth:`replan_undo` needs."""
+        if kind == "replan":
+            before = payload.get("before")  # absent in events stored before undo existed
+            self._applied_replan = (
+                None
+                if before is None
+                else AppliedReplan(
+                    before={truck_id: list(queue) for truck_id, queue in before.items()},
+                    moved_versions={job_id: self.versions[job_id] for job_id in touched.jobs},
+                )
+            )
+        elif kind == "replan_undo":
+            self._applied_replan = None
 
     def set_duty(self, truck_id: Any, on_duty: Any, *, user: str) -> dict[str, Any]:
         if not isinstance(on_duty, bool):
@@ -457,8 +662,12 @@ class DispatchCenter:
             raise InputError(
                 "version",
                 version,
-                f"job {job_id} is at version {current}: it was changed ({what} by {who}) "
+                "job {job} is at version {current}: it was changed ({what} by {who}) "
                 "since you saw it; look again and retry",
+                job=job_id,
+                current=current,
+                what=what,
+                who=who,
             )
 
     def _commit(self, kind: str, payload: dict[str, Any], *, user: str) -> list[Message]:
@@ -483,6 +692,7 @@ class DispatchCenter:
             self._rebuild()
             raise StoreError(f"the command was not stored ({error}); nothing changed") from error
         self._record(touched, kind, user)
+        self._remember_replan(kind, payload, touched)
         return self._after(touched, now_s=now_s)
 
     # ------------------------------------------------------------------ applying
@@ -499,6 +709,17 @@ class DispatchCenter:
             queues = payload["queues"]
             moved = apply_replan(board, queues, now_s=now_s)
             return _Touched(jobs=moved, trucks=list(queues))
+        if kind == "replan_undo":
+            released = payload["release"]
+            left = [board.job(job_id).truck_id for job_id in released]
+            for job_id in released:
+                board.advance(job_id, JobState.RECEIVED, now_s=now_s)
+            moved = apply_replan(board, payload["queues"], now_s=now_s)
+            left_trucks = [t for t in left if t is not None]
+            return _Touched(
+                jobs=list(dict.fromkeys([*released, *moved])),
+                trucks=list(dict.fromkeys([*payload["queues"], *left_trucks])),
+            )
         job = board.job(payload["job_id"])
         before = job.truck_id
         if kind == "dispatch":
@@ -507,6 +728,8 @@ class DispatchCenter:
             board.reassign(job.id, payload["truck_id"], now_s=now_s)
         elif kind == "advance":
             board.advance(job.id, payload["state"], now_s=now_s)
+        elif kind == "cancel":
+            board.cancel(job.id, payload["reason"], payload.get("note"), now_s=now_s)
         elif kind == "convert_to_tow":
             destination = payload.get("destination")
             board.convert_to_tow(

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from geo.errors import InputError, brief
+from geo.i18n import N_
+from optimizer.dispatch.cancel import MAX_NOTE_CHARS as MAX_CANCEL_NOTE_CHARS
 from optimizer.dispatch.intake import INTAKE_FIELDS
 
 MAX_EVENT_BYTES = 64 * 1024
@@ -60,7 +62,9 @@ class Field:
             if not isinstance(value, str):
                 raise InputError(path, value, "must be text")
             if len(value) > self.max_chars:
-                raise InputError(path, value, f"is longer than {self.max_chars} characters")
+                raise InputError(
+                    path, value, "is longer than {max_chars} characters", max_chars=self.max_chars
+                )
         elif self.kind == "bool":
             if not isinstance(value, bool):
                 raise InputError(path, value, "must be true or false")
@@ -73,13 +77,21 @@ class Field:
             check_fields(value, self.fields, path=path)
 
     def _check_number(self, value: Any, path: str) -> None:
-        wanted = "an integer" if self.kind == "integer" else "a number"
-        if not (_is_number(value) and (self.kind == "number" or isinstance(value, int))):
-            raise InputError(path, value, f"must be {wanted}")
+        integer = self.kind == "integer"
+        if not (_is_number(value) and (not integer or isinstance(value, int))):
+            if integer:
+                raise InputError(path, value, "must be an integer")
+            raise InputError(path, value, "must be a number")
         low = -math.inf if self.minimum is None else self.minimum
         high = math.inf if self.maximum is None else self.maximum
         if not low <= value <= high:
-            raise InputError(path, value, f"must be {wanted} in [{low:g}, {high:g}]")
+            if integer:
+                raise InputError(
+                    path, value, "must be an integer in [{low:g}, {high:g}]", low=low, high=high
+                )
+            raise InputError(
+                path, value, "must be a number in [{low:g}, {high:g}]", low=low, high=high
+            )
 
 
 def _is_number(value: Any) -> bool:
@@ -95,7 +107,7 @@ def check_fields(data: Any, fields: Mapping[str, Field], *, path: str = "") -> N
         if key not in fields:
             accepted = ", ".join(sorted(fields)) or "none"
             name = str(brief(f"{path}.{key}" if path else key))
-            raise InputError(name, key, f"unknown field ({accepted})")
+            raise InputError(name, key, "unknown field ({accepted})", accepted=accepted)
     for name, spec in fields.items():
         value = data.get(name)
         full = f"{path}.{name}" if path else name
@@ -111,7 +123,9 @@ class Unreadable:
     """An event's payload that was not JSON the server could read (deeper than the parser
     goes, an integer of more than 4,300 digits): :func:`check_json` refuses it."""
 
-    reason: str
+    reason_id: str
+    """The refusal: a text of the message catalogue, with ``params`` its placeholders."""
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 _EVENT_NAME = re.compile(r'^\[\s*"([A-Za-z_]{1,40})"')
@@ -136,20 +150,24 @@ class SocketJson:
     def loads(text: str | bytes, **kwargs: Any) -> Any:
         separators = text.count(",") if isinstance(text, str) else text.count(b",")
         if separators > MAX_EVENT_BYTES:  # that many items are too large an event unread
-            return _unreadable(text, f"has over {MAX_EVENT_BYTES} items: too large an event")
+            return _unreadable(
+                text, N_("has over {maximum} items: too large an event"), maximum=MAX_EVENT_BYTES
+            )
         try:
             return json.loads(text, **kwargs)
         except (ValueError, RecursionError) as error:
-            return _unreadable(text, f"is not JSON the server can read: {error}")
+            return _unreadable(
+                text, N_("is not JSON the server can read: {error}"), error=str(error)[:80]
+            )
 
 
-def _unreadable(text: str | bytes, reason: str) -> list[Any]:
+def _unreadable(text: str | bytes, reason: str, /, **params: Any) -> list[Any]:
     """``[event, Unreadable(reason)]`` for a Socket.IO event's text, named from its start."""
     head = text[:60] if isinstance(text, str) else text[:60].decode("utf-8", "replace")
     event = _EVENT_NAME.match(head)
     if event is None:
-        raise ValueError(reason[:120])
-    return [event.group(1), Unreadable(reason[:120])]
+        raise ValueError(reason.format(**params)[:120])
+    return [event.group(1), Unreadable(reason, params)]
 
 
 def check_json(data: Any) -> None:
@@ -159,21 +177,28 @@ def check_json(data: Any) -> None:
     costs at most a walk over :data:`MAX_EVENT_BYTES`.
     """
     if isinstance(data, Unreadable):
-        raise InputError("payload", None, data.reason)
+        raise InputError("payload", None, data.reason_id, **data.params)
     size = 0
     stack: list[tuple[Any, str, int]] = [(data, "", 0)]
     while stack:
         value, path, depth = stack.pop()
         where = path or "payload"
         if depth > MAX_DEPTH:
-            raise InputError(where, value, f"nests deeper than {MAX_DEPTH} levels")
+            raise InputError(where, value, "nests deeper than {depth} levels", depth=MAX_DEPTH)
         size += _scalar_size(value, where)
         if size > MAX_EVENT_BYTES:
-            raise InputError(where, value, f"the event is larger than {MAX_EVENT_BYTES} bytes")
+            raise InputError(
+                where, value, "the event is larger than {maximum} bytes", maximum=MAX_EVENT_BYTES
+            )
         if isinstance(value, dict | list):  # a separator per item, counted before the walk
             size += len(value)
             if size > MAX_EVENT_BYTES:
-                raise InputError(where, value, f"the event is larger than {MAX_EVENT_BYTES} bytes")
+                raise InputError(
+                    where,
+                    value,
+                    "the event is larger than {maximum} bytes",
+                    maximum=MAX_EVENT_BYTES,
+                )
         if isinstance(value, dict):
             for key, item in value.items():
                 size += _scalar_size(key, f"{where} (a key)")
@@ -187,7 +212,9 @@ def _scalar_size(value: Any, path: str) -> int:
     """Bytes a scalar takes as JSON (about); refuses what JSON cannot carry safely."""
     if isinstance(value, str):
         if len(value) > MAX_EVENT_BYTES:
-            raise InputError(path, value, f"the event is larger than {MAX_EVENT_BYTES} bytes")
+            raise InputError(
+                path, value, "the event is larger than {maximum} bytes", maximum=MAX_EVENT_BYTES
+            )
         try:
             return len(value.encode("utf-8")) + 2
         except UnicodeEncodeError:
@@ -230,6 +257,7 @@ _JOB_ID = Field("text", required=True, max_chars=40)
 _TRUCK_ID = Field("text", required=True, max_chars=40)
 _VERSION = Field("integer", minimum=0, maximum=MAX_INTEGER)
 _SECONDS = Field("number", minimum=0, maximum=1e12)
+_PLAN_ID = Field("text", required=True, max_chars=40)
 EVENTS: dict[str, dict[str, Field]] = {
     "sync": {},
     "intake": _object_fields(INTAKE_FIELDS),
@@ -251,7 +279,16 @@ EVENTS: dict[str, dict[str, Field]] = {
         "crs": Field("text", max_chars=10),
         "version": _VERSION,
     },
-    "replan": {"time_limit_s": Field("number")},
+    "cancel": {
+        "job_id": _JOB_ID,
+        "version": _VERSION,
+        "reason": Field("text", required=True, max_chars=40),
+        "note": Field("text", max_chars=MAX_CANCEL_NOTE_CHARS),
+    },
+    "replan": {"time_limit_s": Field("number"), "preview": Field("bool")},
+    "replan_apply": {"plan_id": _PLAN_ID},
+    "replan_discard": {"plan_id": _PLAN_ID},
+    "replan_undo": {},
     "truck_duty": {"truck_id": _TRUCK_ID, "on_duty": Field("bool", required=True)},
 }
 """Each client -> server event's fields (the center checks what they mean)."""

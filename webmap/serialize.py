@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 
 from optimizer.dispatch.assign import Proposal
-from optimizer.dispatch.model import ALLOWED_TRANSITIONS, Job, JobState, Truck
+from optimizer.dispatch.model import ALLOWED_TRANSITIONS, HistoryEntry, Job, JobState, Truck
 from optimizer.dispatch.rules import Rules
 
 
@@ -47,6 +47,14 @@ def arrived_at_s(job: Job) -> float | None:
     return next((h.at_s for h in job.history if h.state == JobState.ON_SCENE), None)
 
 
+def _history_json(entry: HistoryEntry) -> dict[str, Any]:
+    """A history line; ``note_zh`` only where the Chinese differs from the ``note``."""
+    out: dict[str, Any] = {"at_s": entry.at_s, "state": entry.state.value, "note": entry.note}
+    if entry.note_zh and entry.note_zh != entry.note:
+        out["note_zh"] = entry.note_zh
+    return out
+
+
 def job_json(
     job: Job, *, version: int, promise: Mapping[str, Any] | None, rules: Rules
 ) -> dict[str, Any]:
@@ -61,6 +69,8 @@ def job_json(
             "allowed_next": sorted(s.value for s in ALLOWED_TRANSITIONS[job.state]),
             "truck_id": job.truck_id,
             "pinned": bool(getattr(job, "pinned", False)),
+            "cancel_reason": job.cancel_reason,
+            "cancel_note": job.cancel_note,
             "required_kind": job.required_kind,
             "created_at_s": job.created_at_s,
             "deadline_s": job.deadline_s,
@@ -96,9 +106,7 @@ def job_json(
             "tow_destination_name": job.tow_destination_name,
             "tow_km": None if job.tow_m is None else round(job.tow_m / 1000.0, 2),
             "quote": job.quote.to_json() if job.quote else None,
-            "history": [
-                {"at_s": h.at_s, "state": h.state.value, "note": h.note} for h in job.history
-            ],
+            "history": [_history_json(h) for h in job.history],
             "promise": promise,
         }
     )

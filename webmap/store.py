@@ -34,6 +34,8 @@ from typing import Any
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geo.config import PROJECT_ROOT
+from geo.errors import InputError
+from geo.i18n import LANGUAGES, language
 
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "runtime" / "dispatch.sqlite"
 USER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -194,11 +196,13 @@ class EventStore:
 
     # ------------------------------------------------------------------ users
     def add_user(self, name: str, password: str) -> None:
-        """Add a dispatcher; raises ValueError naming the bad field."""
+        """Add a dispatcher; raises :class:`InputError` naming the bad field."""
         if not isinstance(name, str) or not USER_NAME.match(name):
-            raise ValueError(f"name={name!r}: 1-40 letters, digits, '.', '_' or '-'")
+            raise InputError("name", name, "1-40 letters, digits, '.', '_' or '-'")
         if not isinstance(password, str) or len(password) < MIN_PASSWORD_LEN:
-            raise ValueError(f"password: at least {MIN_PASSWORD_LEN} characters")
+            raise InputError(
+                "password", None, "at least {count} characters", count=MIN_PASSWORD_LEN
+            )
         with self._lock:
             try:
                 self._conn.execute(
@@ -206,7 +210,7 @@ class EventStore:
                     (name, generate_password_hash(password), time.time()),
                 )
             except sqlite3.IntegrityError:
-                raise ValueError(f"name={name!r}: user already exists") from None
+                raise InputError("name", name, "user already exists") from None
 
     def check_user(self, name: Any, password: Any) -> bool:
         """Whether ``password`` is ``name``'s; as slow for an unknown name as for a known one."""
@@ -265,6 +269,25 @@ class EventStore:
             )
 
     # ------------------------------------------------------------------ settings
+    def user_language(self, user: str) -> str:
+        """The page language ``user`` chose (:data:`geo.i18n.LANGUAGES`), else the default."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT value FROM settings WHERE key = ?", (f"language:{user}",)
+            ).fetchone()
+        return language(row[0] if row else None)
+
+    def set_user_language(self, user: str, lang: Any) -> str:
+        """Remember ``user``'s page language; refuses one the product does not have."""
+        if language(lang, default="") != lang:
+            raise InputError("lang", lang, "one of {languages}", languages=", ".join(LANGUAGES))
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                (f"language:{user}", lang),
+            )
+        return str(lang)
+
     def secret_key(self) -> str:
         """The session signing key: generated once, kept so sessions survive a restart."""
         with self._lock:

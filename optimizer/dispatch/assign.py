@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from geo.i18n import N_, both, translate
 from geo.places import Geo
 from geo.router import Snap, SnapSet
 from optimizer.dispatch.rules import Rules, TruckKind
@@ -42,6 +43,48 @@ CAUSE_ORDER: tuple[Reason, ...] = (
 """Causes of a late arrival that can be taken away, in the order the main one is chosen:
 the time lost on a repair that turned into a tow, the time the call waited for a dispatch,
 the time until the truck is free, the traffic. What none of them explains is ``distance``."""
+# SERVICE_RULES §1: what the dispatcher tells the caller (texts of the message catalogue,
+# Chinese in i18n/zh_CN). Promises must be kept, never exaggerated; when a truck will be
+# late the dispatcher says why and gives a new estimate. {minutes}: the predicted arrival in
+# whole minutes (rounded up).
+SCRIPTS: dict[str, str] = {
+    "on_time": N_(
+        "We are sending a rescue truck right away; it should reach you in about {minutes} minutes."
+    ),
+    "distance": N_(
+        "You are far from our nearest suitable truck; it should reach you in about {minutes} "
+        "minutes."
+    ),
+    "congestion": N_(
+        "Because of traffic congestion the rescue truck should reach you in about {minutes} "
+        "minutes."
+    ),
+    "all_suitable_busy": N_(
+        "Our trucks near you are busy on other rescues; the next one should reach you in "
+        "about {minutes} minutes."
+    ),
+    "no_suitable_truck": N_(
+        "No suitable truck is free right now; we will arrange one and call you back with an "
+        "arrival time."
+    ),
+}
+"""The caller's sentence per status/cause; a cause without one of its own (or several
+causes adding up) uses :data:`SEVERAL_CAUSES`."""
+SEVERAL_CAUSES = N_(
+    "Because {causes}, the rescue truck should reach you in about {minutes} minutes."
+)
+"""The caller hears every cause: {causes} is the clauses of :data:`CAUSES` joined with
+:data:`CAUSES_JOIN`."""
+CAUSES_JOIN = N_(", and ")
+CAUSES: dict[str, str] = {
+    "not_dispatched": N_("your call is still waiting for a truck to be sent"),
+    "converted_to_tow": N_("your car could not be fixed on the spot and a tow truck must come"),
+    "all_suitable_busy": N_("our trucks near you are busy on other rescues"),
+    "congestion": N_("the roads are congested at this time of day"),
+    "distance": N_("you are far from our nearest suitable truck"),
+}
+ESTIMATE_NOTE = N_(" (Your location is beyond our road data, so this time is an estimate.)")
+"""Added when the place is beyond the road data (geo/estimates.py)."""
 FREE_FLOW_BAND = "night"
 CANDIDATES_SHOWN = 6  # the best truck and the next five
 
@@ -182,15 +225,16 @@ def caller_script(
 ) -> tuple[str, str]:
     """The sentence to tell the caller (SERVICE_RULES §1), Chinese and English.
 
-    On time: the promise sentence. One cause with its own sentence in ``[scripts]``: that
-    sentence. Several causes (or a cause without its own sentence): ``several_causes_*``
+    On time: the promise sentence. One cause with its own sentence in :data:`SCRIPTS`: that
+    sentence. Several causes (or a cause without its own sentence): :data:`SEVERAL_CAUSES`
     naming every cause, so the caller hears all of them (busy trucks *and* traffic).
     ``estimated``: the place is beyond the road data, and the sentence says the time is
-    an estimate (``[scripts] estimate_note_*``).
+    an estimate (:data:`ESTIMATE_NOTE`). The texts are the catalogue's (:data:`SCRIPTS`).
     """
-    zh, en = _caller_sentence(status, reasons, eta_s, rules)
+    zh, en = _caller_sentence(status, reasons, eta_s)
     if estimated:
-        zh, en = zh + rules.scripts["estimate_note_zh"], en + rules.scripts["estimate_note_en"]
+        note_zh, note_en = both(ESTIMATE_NOTE)
+        zh, en = zh + note_zh, en + note_en
     return zh, en
 
 
@@ -198,23 +242,17 @@ def _caller_sentence(
     status: PromiseStatus,
     reasons: Reason | Sequence[Reason] | None,
     eta_s: float,
-    rules: Rules,
 ) -> tuple[str, str]:
     causes: list[Reason] = [reasons] if isinstance(reasons, str) else list(reasons or [])
     minutes = math.ceil(eta_s / 60.0) if math.isfinite(eta_s) else 0
     key = "on_time" if status == "on_time" else (causes[0] if causes else "distance")
-    if status == "on_time" or (len(causes) <= 1 and f"{key}_zh" in rules.scripts):
-        return (
-            rules.scripts[f"{key}_zh"].format(minutes=minutes),
-            rules.scripts[f"{key}_en"].format(minutes=minutes),
-        )
-    texts = rules.promise
-    zh = texts.causes_join_zh.join(texts.cause_zh[c] for c in causes)
-    en = texts.causes_join_en.join(texts.cause_en[c] for c in causes)
-    return (
-        texts.several_causes_zh.format(causes=zh, minutes=minutes),
-        texts.several_causes_en.format(causes=en, minutes=minutes),
-    )
+    if status == "on_time" or (len(causes) <= 1 and key in SCRIPTS):
+        return both(SCRIPTS[key], minutes=minutes)
+    sentences = []
+    for lang in ("zh", "en"):
+        joined = translate(CAUSES_JOIN, lang).join(translate(CAUSES[c], lang) for c in causes)
+        sentences.append(translate(SEVERAL_CAUSES, lang, causes=joined, minutes=minutes))
+    return sentences[0], sentences[1]
 
 
 def _no_suitable_truck(deadline_s: float, band: str, rules: Rules, *, estimated: bool) -> Proposal:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from geo.errors import InputError
+from geo.i18n import N_, both
 from geo.places import Geo
 from geo.router import Snap
 from optimizer.dispatch.assign import (
@@ -22,6 +23,7 @@ from optimizer.dispatch.assign import (
     promise_status,
     rank_trucks,
 )
+from optimizer.dispatch.cancel import check_cancel, history_note
 from optimizer.dispatch.clock import beijing_time
 from optimizer.dispatch.intake import parse_intake, parse_lonlat
 from optimizer.dispatch.model import (
@@ -35,6 +37,7 @@ from optimizer.dispatch.model import (
 from optimizer.dispatch.pricing import price_call, quote_call
 from optimizer.dispatch.rules import TRUCK_KINDS, Rules
 from optimizer.dispatch.shops import Shops, choose_tow_destination
+from optimizer.dispatch.words import word
 from optimizer.dispatch.workload import TruckPlan, plan_truck
 
 # Truck state while it works on a job in a given state.
@@ -54,9 +57,17 @@ class StaleProposalError(InputError):
     the dispatcher was shown; ``proposal`` is the fresh one (made at ``now_s``)."""
 
     def __init__(
-        self, field: str, value: Any, reason: str, *, proposal: Proposal, now_s: float
+        self,
+        field: str,
+        value: Any,
+        reason: str,
+        /,
+        *,
+        proposal: Proposal,
+        now_s: float,
+        **params: Any,
     ) -> None:
-        super().__init__(field, value, reason)
+        super().__init__(field, value, reason, **params)
         self.proposal = proposal
         self.now_s = now_s
 
@@ -139,7 +150,9 @@ class DispatchBoard:
         if truck.id in self.trucks:
             raise InputError("truck.id", truck.id, "already exists")
         if truck.kind not in TRUCK_KINDS:
-            raise InputError("truck.kind", truck.kind, f"one of {', '.join(TRUCK_KINDS)}")
+            raise InputError(
+                "truck.kind", truck.kind, "one of {names}", names=", ".join(TRUCK_KINDS)
+            )
         self._truck_snaps[truck.id] = self.geo.router.snap(
             *truck.position, field=f"truck {truck.id} position"
         )
@@ -195,7 +208,11 @@ class DispatchBoard:
         truck = self.truck(truck_id)
         if not on_duty and truck.queue:
             raise InputError(
-                "on_duty", on_duty, f"truck {truck_id} still has work: {', '.join(truck.queue)}"
+                "on_duty",
+                on_duty,
+                "truck {truck} still has work: {jobs}",
+                truck=truck_id,
+                jobs=", ".join(truck.queue),
             )
         truck.state = TruckState.IDLE if on_duty else TruckState.OFF_DUTY
         self._sync_truck_state(truck)  # back on duty with work: the state of its first job
@@ -310,7 +327,7 @@ class DispatchBoard:
             ):
                 raise InputError(name, value, "must be a number of seconds")
         if status is not None and status not in PROMISE_STATUSES:
-            raise InputError("status", status, f"one of {', '.join(PROMISE_STATUSES)}")
+            raise InputError("status", status, "one of {names}", names=", ".join(PROMISE_STATUSES))
         job, truck = self.job(job_id), self.truck(truck_id)
         self._check_received(job)
         self._check_can_take(job, truck)
@@ -322,8 +339,10 @@ class DispatchBoard:
             raise StaleProposalError(
                 "truck_id",
                 truck.id,
-                f"{truck.id} can no longer reach job {job.id}; look at the fresh proposal",
+                N_("{truck} can no longer reach job {job}; look at the fresh proposal"),
                 proposal=proposal,
+                truck=truck.id,
+                job=job.id,
                 now_s=now_s,
             )
         shown_status, shown_at_s = status, None
@@ -338,11 +357,6 @@ class DispatchBoard:
         changed = status != fresh.status
         if not (later or changed):
             return
-        problems = []
-        if later_s is not None and later:
-            problems.append(f"arrives {math.ceil(later_s / 60.0)} min later than shown")
-        if changed:
-            problems.append(f"is now {fresh.status} (shown: {status})")
         # The field named: the arrival shown if it is stale, else the status shown (or the
         # arrival it was worked out from).
         field, value = ("eta_at_s", eta_at_s) if eta_at_s is not None else ("eta_s", eta_s)
@@ -350,35 +364,89 @@ class DispatchBoard:
             field, value = "status", shown_status
         best = proposal.best
         assert best is not None  # the chosen truck is a candidate
+        params = {
+            "truck": truck.id,
+            "eta_min": math.ceil(fresh.eta_s / 60.0),
+            "best": best.truck,
+            "best_eta_min": math.ceil(best.eta_s / 60.0),
+            "best_status": word(best.status),
+        }
+        if later_s is not None and later and changed:
+            raise StaleProposalError(
+                field,
+                value,
+                N_(
+                    "{truck} arrives {later_min} min later than shown and is now {status} "
+                    "(shown: {shown}) (ETA now {eta_min} min): the proposal shown was out of "
+                    "date; fresh proposal {best}, ETA {best_eta_min} min, {best_status}: "
+                    "confirm again"
+                ),
+                proposal=proposal,
+                now_s=now_s,
+                later_min=math.ceil(later_s / 60.0),
+                status=word(fresh.status),
+                shown=word(status),
+                **params,
+            )
+        if later_s is not None and later:
+            raise StaleProposalError(
+                field,
+                value,
+                N_(
+                    "{truck} arrives {later_min} min later than shown (ETA now {eta_min} min): "
+                    "the proposal shown was out of date; fresh proposal {best}, ETA "
+                    "{best_eta_min} min, {best_status}: confirm again"
+                ),
+                proposal=proposal,
+                now_s=now_s,
+                later_min=math.ceil(later_s / 60.0),
+                **params,
+            )
         raise StaleProposalError(
             field,
             value,
-            f"{truck.id} " + " and ".join(problems) + f" (ETA now "
-            f"{math.ceil(fresh.eta_s / 60.0)} min): the proposal shown was out of date; "
-            f"fresh proposal {best.truck}, ETA {math.ceil(best.eta_s / 60.0)} min, "
-            f"{best.status}: confirm again",
+            N_(
+                "{truck} is now {status} (shown: {shown}) (ETA now {eta_min} min): the "
+                "proposal shown was out of date; fresh proposal {best}, ETA {best_eta_min} "
+                "min, {best_status}: confirm again"
+            ),
             proposal=proposal,
             now_s=now_s,
+            status=word(fresh.status),
+            shown=word(status),
+            **params,
         )
 
     # ------------------------------------------------------------------ work
     def _check_can_take(self, job: Job, truck: Truck) -> None:
         if not truck.can_do(job.required_kind, flatbed_can_service=self.rules.flatbed_can_service):
-            why = (
-                "is off duty"
-                if truck.state == TruckState.OFF_DUTY
-                else (f"is a {truck.kind} truck and job {job.id} needs a {job.required_kind}")
+            if truck.state == TruckState.OFF_DUTY:
+                raise InputError("truck_id", truck.id, "is off duty")
+            raise InputError(
+                "truck_id",
+                truck.id,
+                "is a {kind} truck and job {job} needs a {needed}",
+                kind=word(truck.kind),
+                job=job.id,
+                needed=word(job.required_kind),
             )
-            raise InputError("truck_id", truck.id, why)
 
     def _check_received(self, job: Job) -> None:
         if job.state != JobState.RECEIVED:
-            where = f" on {job.truck_id}" if job.truck_id and job.state in ON_TRUCK_STATES else ""
+            if job.truck_id and job.state in ON_TRUCK_STATES:
+                raise InputError(
+                    "job_id",
+                    job.id,
+                    "is {state} on {truck}: only a received job can be dispatched "
+                    "(drag it to move it)",
+                    state=word(job.state),
+                    truck=job.truck_id,
+                )
             raise InputError(
                 "job_id",
                 job.id,
-                f"is {job.state.value}{where}: only a received job can be dispatched"
-                + (" (drag it to move it)" if where else ""),
+                "is {state}: only a received job can be dispatched",
+                state=word(job.state),
             )
 
     def assign(self, job_id: str, truck_id: str, *, now_s: float) -> Job:
@@ -386,7 +454,8 @@ class DispatchBoard:
         job, truck = self.job(job_id), self.truck(truck_id)
         self._check_received(job)
         self._check_can_take(job, truck)
-        job.transition(JobState.ASSIGNED, at_s=now_s, note=f"to {truck.id}")
+        zh, en = both(N_("to {truck}"), truck=truck.id)
+        job.transition(JobState.ASSIGNED, at_s=now_s, note=en, note_zh=zh)
         job.truck_id = truck.id
         truck.queue.append(job.id)
         self._changed(truck.id)
@@ -397,13 +466,16 @@ class DispatchBoard:
         job, truck = self.job(job_id), self.truck(truck_id)
         if job.state not in (JobState.RECEIVED, JobState.ASSIGNED, JobState.EN_ROUTE):
             raise InputError(
-                "job_id", job_id, f"is {job.state.value}: only jobs not yet on scene can move"
+                "job_id",
+                job_id,
+                "is {state}: only jobs not yet on scene can move",
+                state=word(job.state),
             )
         if job.truck_id == truck.id:
-            raise InputError("truck_id", truck_id, f"job {job_id} is already on this truck")
+            raise InputError("truck_id", truck_id, "job {job} is already on this truck", job=job_id)
         self._check_can_take(job, truck)
         if job.state != JobState.RECEIVED:
-            self._release(job, now_s=now_s, note=f"moved to {truck.id}")
+            self._release(job, now_s=now_s, note=both(N_("moved to {truck}"), truck=truck.id))
         job.pinned = pin
         return self.assign(job_id, truck_id, now_s=now_s)
 
@@ -413,18 +485,36 @@ class DispatchBoard:
         if sorted(job_ids) != sorted(
             j for j in truck.queue if self.jobs[j].state == JobState.ASSIGNED
         ):
-            raise InputError("job_ids", job_ids, f"must be the jobs waiting on truck {truck_id}")
+            raise InputError(
+                "job_ids", job_ids, "must be the jobs waiting on truck {truck}", truck=truck_id
+            )
         started = [j for j in truck.queue if self.jobs[j].state != JobState.ASSIGNED]
         truck.queue[:] = started + job_ids
         self._changed(truck_id)
 
-    def _release(self, job: Job, *, now_s: float, note: str) -> None:
+    def _release(self, job: Job, *, now_s: float, note: tuple[str, str]) -> None:
+        """Take a job off its truck, back to received; ``note``: (Chinese, English)."""
         old = self.trucks[job.truck_id] if job.truck_id else None
-        job.transition(JobState.RECEIVED, at_s=now_s, note=note)
+        job.transition(JobState.RECEIVED, at_s=now_s, note=note[1], note_zh=note[0])
         if old is not None:
             old.queue.remove(job.id)
             self._sync_truck_state(old)
             self._changed(old.id)
+
+    def cancel(self, job_id: str, reason: Any, note: Any, *, now_s: float) -> Job:
+        """Cancel a job, saying why (:func:`optimizer.dispatch.cancel.check_cancel`); it
+        leaves its truck's queue and the truck's state follows."""
+        reason, note = check_cancel(reason, note)
+        job = self.job(job_id)
+        job.transition(JobState.CANCELLED, at_s=now_s, note=history_note(reason, note))
+        job.cancel_reason, job.cancel_note = reason, note
+        truck = self.trucks.get(job.truck_id) if job.truck_id else None
+        if truck is not None:
+            if job.id in truck.queue:
+                truck.queue.remove(job.id)
+            self._sync_truck_state(truck)
+            self._changed(truck.id)
+        return job
 
     def advance(self, job_id: str, state: str, *, now_s: float) -> Job:
         """A crew or dispatcher moves a job on (§7); the truck's state follows.
@@ -437,17 +527,26 @@ class DispatchBoard:
         target = job.allowed_target(state)
         if target == JobState.ASSIGNED:
             raise InputError(
-                "state", state, f"job {job_id} goes to a truck by dispatch, which names the truck"
+                "state",
+                state,
+                "job {job} goes to a truck by dispatch, which names the truck",
+                job=job_id,
             )
         truck = self.trucks.get(job.truck_id) if job.truck_id else None
         if target == JobState.TOWING and not job.needs_tow:
-            raise InputError("state", state, f"job {job_id} has no tow; convert it to a tow first")
+            raise InputError(
+                "state", state, "job {job} has no tow; convert it to a tow first", job=job_id
+            )
         if target == JobState.EN_ROUTE:
             if truck is None or job.id not in truck.queue:
-                raise InputError("state", state, f"job {job_id} is on no truck's queue")
+                raise InputError("state", state, "job {job} is on no truck's queue", job=job_id)
             if truck.queue[0] != job.id:
                 raise InputError(
-                    "state", state, f"truck {truck.id} must finish job {truck.queue[0]} first"
+                    "state",
+                    state,
+                    "truck {truck} must finish job {job} first",
+                    truck=truck.id,
+                    job=truck.queue[0],
                 )
         job.transition(target, at_s=now_s)
         if truck is not None:
@@ -464,12 +563,17 @@ class DispatchBoard:
         job = self.job(job_id)
         if job.state != JobState.ON_SCENE or job.truck_id is None:
             raise InputError(
-                "job_id", job_id, f"is {job.state.value}: only a job on scene can convert to a tow"
+                "job_id",
+                job_id,
+                "is {state}: only a job on scene can convert to a tow",
+                state=word(job.state),
             )
         if job.needs_tow:
-            raise InputError(
-                "job_id", job_id, f"is already a tow (to {job.tow_destination_name or 'a shop'})"
-            )
+            if job.tow_destination_name:
+                raise InputError(
+                    "job_id", job_id, "is already a tow (to {shop})", shop=job.tow_destination_name
+                )
+            raise InputError("job_id", job_id, "is already a tow (to a shop)")
         truck = self.trucks[job.truck_id]
         chosen = None if destination is None else parse_lonlat(destination, field="destination")
         assert job.placement is not None

@@ -17,6 +17,7 @@ from typing import Any
 
 from geo.config import data_dir
 from geo.errors import InputError
+from geo.i18n import N_
 from geo.places import Geo
 from optimizer.dispatch.board import DispatchBoard
 from optimizer.dispatch.intake import parse_lonlat, parse_time_s
@@ -47,42 +48,53 @@ _NUMBER_ECHO_CHARS = 24  # of a refused number, quoted in the reason
 class _BadNumberError(ValueError):
     """A number JSON should not hold, met while parsing (the path is not known there)."""
 
-    def __init__(self, text: str, reason: str) -> None:
+    def __init__(self, text: str, reason: str, /, **params: Any) -> None:
         shown = text if len(text) <= _NUMBER_ECHO_CHARS else text[:_NUMBER_ECHO_CHARS] + "…"
-        super().__init__(f"holds {shown}: {reason}")
+        self.reason_id = reason
+        self.params = {"number": shown, **params}
+        super().__init__(reason.format(**self.params))
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _BadNumberError(text, "JSON numbers must be finite")
+        raise _BadNumberError(text, N_("holds {number}: JSON numbers must be finite"))
     return value
 
 
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > len(str(MAX_JSON_INTEGER)) or abs(int(text)) > MAX_JSON_INTEGER:
-        raise _BadNumberError(text, f"integers must be at most {MAX_JSON_INTEGER} in magnitude")
+        raise _BadNumberError(
+            text,
+            N_("holds {number}: integers must be at most {maximum} in magnitude"),
+            maximum=MAX_JSON_INTEGER,
+        )
     return int(text)
 
 
 def _no_constant(text: str) -> Any:
-    raise _BadNumberError(text, "not a JSON number (NaN and Infinity are refused)")
+    raise _BadNumberError(
+        text, N_("holds {number}: not a JSON number (NaN and Infinity are refused)")
+    )
 
 
 def _read_bytes(path: Path, *, field: str) -> bytes:
     """The bytes of a regular file, at most :data:`MAX_JSON_BYTES`."""
     try:
         if path.exists() and not path.is_file():
-            reason = "is a folder" if path.is_dir() else "is not a regular file"
-            raise InputError(field, str(path), f"cannot read: {reason}")
+            if path.is_dir():
+                raise InputError(field, str(path), "cannot read: is a folder")
+            raise InputError(field, str(path), "cannot read: is not a regular file")
         with path.open("rb") as file:
             data = file.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         raise InputError(field, str(path), "cannot read: file not found") from None
     except OSError as error:
-        raise InputError(field, str(path), f"cannot read: {error.strerror or error}") from None
+        raise InputError(
+            field, str(path), "cannot read: {error}", error=error.strerror or str(error)
+        ) from None
     if len(data) > MAX_JSON_BYTES:
-        raise InputError(field, str(path), f"is larger than {MAX_JSON_BYTES // 2**20} MiB")
+        raise InputError(field, str(path), "is larger than {mib} MiB", mib=MAX_JSON_BYTES // 2**20)
     return data
 
 
@@ -102,7 +114,7 @@ def read_json(path: Path, *, field: str, bound_integers: bool = True) -> Any:
         text = _read_bytes(path, field=field).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(
-            field, str(path), f"is not UTF-8 text (byte {error.start} cannot be read)"
+            field, str(path), "is not UTF-8 text (byte {byte} cannot be read)", byte=error.start
         ) from None
     try:
         return json.loads(
@@ -112,9 +124,9 @@ def read_json(path: Path, *, field: str, bound_integers: bool = True) -> Any:
             parse_constant=_no_constant,
         )
     except _BadNumberError as error:
-        raise InputError(field, str(path), str(error)) from None
+        raise InputError(field, str(path), error.reason_id, **error.params) from None
     except json.JSONDecodeError as error:
-        raise InputError(field, str(path), f"is not valid JSON: {error}") from None
+        raise InputError(field, str(path), "is not valid JSON: {error}", error=str(error)) from None
     except ValueError:  # an integer of more digits than Python converts
         raise InputError(field, str(path), "holds a number too long to read") from None
     except RecursionError:
@@ -136,7 +148,9 @@ def parse_truck(data: Any, index: int) -> Truck:
         if key not in data:
             raise InputError(f"{where}.{key}", None, "is required")
     if data["kind"] not in TRUCK_KINDS:
-        raise InputError(f"{where}.kind", data["kind"], f"one of {', '.join(TRUCK_KINDS)}")
+        raise InputError(
+            f"{where}.kind", data["kind"], "one of {names}", names=", ".join(TRUCK_KINDS)
+        )
     state = data.get("state", "idle")
     if state not in (TruckState.IDLE, TruckState.OFF_DUTY):
         raise InputError(f"{where}.state", state, "idle or off_duty (busy trucks list their work)")
@@ -179,7 +193,7 @@ def _parse_work(data: Any, where: str) -> Work:
     states = tuple(state.value for state in _WORK_PATH)
     state = data.get("state", JobState.ASSIGNED.value)
     if state not in states:
-        raise InputError(f"{where}.state", state, f"one of {', '.join(states)}")
+        raise InputError(f"{where}.state", state, "one of {names}", names=", ".join(states))
     since = data.get("state_since")
     return Work(
         id=_identifier(data["id"], field=f"{where}.id"),
@@ -194,7 +208,12 @@ def parse_fleet(data: Any) -> list[tuple[Truck, list[Work]]]:
     """Each truck of a fleet file's content, with its work; every field's shape is checked
     here, without the road network (the calls themselves are checked when replayed)."""
     if not isinstance(data, dict):
-        raise InputError("fleet", type(data).__name__, 'expected an object {"trucks": [...]}')
+        raise InputError(
+            "fleet",
+            type(data).__name__,
+            "expected an object {example}",
+            example='{"trucks": [...]}',
+        )
     if not isinstance(data.get("trucks"), list):
         raise InputError("trucks", data.get("trucks"), "expected a list of trucks")
     fleet = []
@@ -219,7 +238,9 @@ def _replay(board: DispatchBoard, truck: Truck, work: Work, *, now_s: float) -> 
         for step in _WORK_PATH[work.state]:
             board.advance(work.id, step, now_s=since_s)
     except InputError as error:  # name the job in the file, not just its field
-        raise InputError(f"{work.where}.{error.field}", error.value, error.reason) from None
+        raise InputError(
+            f"{work.where}.{error.field}", error.value, error.reason_id, **error.params
+        ) from None
 
 
 def board_from_fleet(

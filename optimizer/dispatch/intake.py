@@ -1,6 +1,8 @@
 """Parse and validate a call's intake (SERVICE_RULES §2) from JSON.
 
 Every error is an :class:`InputError` naming the field path (``caller.phone``) and value.
+The caller's phone, the plate and the member card are checked and normalized by
+:mod:`optimizer.dispatch.identifiers` (the patterns of ``config/rules.toml`` ``[intake]``).
 The fields a call's price depends on are parsed by :func:`parse_quote_request`, which
 :func:`parse_intake` uses too, so a quote asked for on its own (``rescue quote``) reads
 them exactly as intake does.
@@ -10,17 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from geo.coords import to_wgs84
 from geo.errors import InputError
+from optimizer.dispatch.identifiers import (
+    normalize_member_card,
+    normalize_phone,
+    normalize_plate,
+)
 from optimizer.dispatch.model import Caller, Intake, LonLat, Vehicle
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.triage import required_kind
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 GENDERS = ("male", "female")
 
 # Non-members: "record the customer's details in full" (SERVICE_RULES §2). The manual
@@ -105,7 +110,7 @@ def _text(data: dict[str, Any], key: str, *, path: str, required: bool) -> str:
         raise InputError(path, value, "must be text")
     max_chars = _max_chars(path)
     if len(value) > max_chars:
-        raise InputError(path, value, f"is longer than {max_chars} characters")
+        raise InputError(path, value, "is longer than {max_chars} characters", max_chars=max_chars)
     return value.strip()
 
 
@@ -185,7 +190,9 @@ def parse_quote_request(data: Any, rules: Rules, *, fault_required: bool = True)
         required_kind(fault, rules)  # validates the category
     insurer = _text(data, "insurer", path="insurer", required=False) or None
     if insurer is not None and insurer not in rules.insurers:
-        raise InputError("insurer", insurer, f"unknown; one of {', '.join(rules.insurers)}")
+        raise InputError(
+            "insurer", insurer, "unknown; one of {names}", names=", ".join(rules.insurers)
+        )
     tow_to = data.get("tow_destination")
     return QuoteRequest(
         member=member,
@@ -227,9 +234,9 @@ def parse_intake(data: Any, rules: Rules) -> Intake:
         raise InputError("job", type(data).__name__, "must be a JSON object")
     caller = _object(data, "caller")
     vehicle = _object(data, "vehicle")
-    phone = _text(caller, "phone", path="caller.phone", required=True)
-    if not _PHONE.match(phone):
-        raise InputError("caller.phone", phone, "expected digits, spaces or dashes, 5-20 long")
+    phone = normalize_phone(
+        _text(caller, "phone", path="caller.phone", required=True), rules.intake
+    )
     gender = (
         _text(
             caller,
@@ -240,20 +247,17 @@ def parse_intake(data: Any, rules: Rules) -> Intake:
         or None
     )
     if gender is not None and gender not in GENDERS:
-        raise InputError("caller.gender", gender, f"one of {', '.join(GENDERS)}, or leave it out")
+        raise InputError(
+            "caller.gender", gender, "one of {names}, or leave it out", names=", ".join(GENDERS)
+        )
     request = parse_quote_request(data, rules)
     assert request.fault_category is not None  # required above
-    member_card = (
-        _text(
-            data,
-            "member_card",
-            path="member_card",
-            required=request.member,
-        )
-        or None
-    )
+    card = _text(data, "member_card", path="member_card", required=request.member)
+    member_card = normalize_member_card(card, rules.intake) if card else None
     name = _text(caller, "name", path="caller.name", required=True)
-    plate = _text(vehicle, "plate", path="vehicle.plate", required=True)
+    plate = normalize_plate(
+        _text(vehicle, "plate", path="vehicle.plate", required=True), rules.intake
+    )
     model = _text(vehicle, "model", path="vehicle.model", required=False)
     colour = _text(
         vehicle,

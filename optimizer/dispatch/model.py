@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from geo.errors import InputError
+from geo.i18n import N_, TextList, both
 from geo.places import Placement
 from geo.router import Snap
 from optimizer.dispatch.quote import Quote
 from optimizer.dispatch.rules import TruckKind
+from optimizer.dispatch.words import word
 
 LonLat = tuple[float, float]
 
@@ -54,7 +56,7 @@ def parse_job_state(value: object) -> JobState:
     """A job state by name, or :class:`InputError` naming the value."""
     if isinstance(value, str) and value in JobState.__members__.values():
         return JobState(value)
-    raise InputError("state", value, f"unknown job state; one of {', '.join(JobState)}")
+    raise InputError("state", value, "unknown job state; one of {names}", names=", ".join(JobState))
 
 
 class TruckState(StrEnum):
@@ -108,6 +110,8 @@ class HistoryEntry:
     at_s: float
     state: JobState
     note: str = ""
+    """In English (the catalogue's text; the code reads it); ``note_zh`` in Chinese."""
+    note_zh: str = ""
 
 
 @dataclass
@@ -132,6 +136,10 @@ class Job:
     quote: Quote | None = None
     pinned: bool = False
     """A dispatcher put this job on its truck by hand: re-planning keeps it there."""
+    cancel_reason: str | None = None
+    """Why the job was cancelled (:data:`optimizer.dispatch.cancel.CANCEL_REASONS`)."""
+    cancel_note: str = ""
+    """The dispatcher's words on the cancellation (required for the reason ``other``)."""
 
     @property
     def needs_tow(self) -> bool:
@@ -150,23 +158,37 @@ class Job:
         """``new_state`` as a state §7 allows next, else :class:`InputError` naming them."""
         target = parse_job_state(new_state)
         if target not in ALLOWED_TRANSITIONS[self.state]:
-            allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[self.state])) or "none (final state)"
+            allowed = TextList(word(state) for state in sorted(ALLOWED_TRANSITIONS[self.state]))
+            if not allowed:
+                raise InputError(
+                    "state",
+                    target.value,
+                    "job {job} is {state}; allowed next states: none (final state)",
+                    job=self.id,
+                    state=word(self.state),
+                )
             raise InputError(
                 "state",
                 target.value,
-                f"job {self.id} is {self.state.value}; allowed next states: {allowed}",
+                "job {job} is {state}; allowed next states: {allowed}",
+                job=self.id,
+                state=word(self.state),
+                allowed=allowed,
             )
         return target
 
-    def transition(self, new_state: JobState | str, *, at_s: float, note: str = "") -> None:
-        """Move to ``new_state`` if §7 allows it, else raise :class:`InputError`."""
+    def transition(
+        self, new_state: JobState | str, *, at_s: float, note: str = "", note_zh: str = ""
+    ) -> None:
+        """Move to ``new_state`` if §7 allows it, else raise :class:`InputError`. ``note``
+        in English, ``note_zh`` in Chinese (default: the same as ``note``)."""
         target = self.allowed_target(new_state)
         if at_s < self.state_since_s():
-            raise InputError("at_s", at_s, f"is before job {self.id}'s last change")
+            raise InputError("at_s", at_s, "is before job {job}'s last change", job=self.id)
         self.state = target
         if target == JobState.RECEIVED:
             self.truck_id = None
-        self.history.append(HistoryEntry(at_s, target, note))
+        self.history.append(HistoryEntry(at_s, target, note, note_zh or note))
 
     def convert_to_tow(
         self,
@@ -185,7 +207,10 @@ class Job:
         """
         if self.state != JobState.ON_SCENE:
             raise InputError(
-                "state", self.state.value, f"job {self.id} can only convert to a tow on scene"
+                "state",
+                self.state.value,
+                "job {job} can only convert to a tow on scene",
+                job=self.id,
             )
         self.required_kind = "flatbed"
         self.tow_destination = destination
@@ -193,13 +218,13 @@ class Job:
         self.destination_snap = destination_snap
         self.tow_m = tow_m
         if truck_kind == "flatbed":
-            self.history.append(HistoryEntry(at_s, self.state, "converted to tow"))
+            zh, en = both(N_("converted to tow"))
+            self.history.append(HistoryEntry(at_s, self.state, en, zh))
             return
         self.state = JobState.RECEIVED
         self.truck_id = None
-        self.history.append(
-            HistoryEntry(at_s, JobState.RECEIVED, "converted to tow: needs a flatbed")
-        )
+        zh, en = both(N_("converted to tow: needs a flatbed"))
+        self.history.append(HistoryEntry(at_s, JobState.RECEIVED, en, zh))
 
 
 @dataclass

@@ -12,15 +12,25 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from geo.i18n import N_, both, translate
 from geo.zones import Zone
 from optimizer.dispatch.rules import Fees, Rules
 
 
 @dataclass(frozen=True)
 class LineItem:
+    """A line of the quote: ``label`` in English, ``label_zh`` in Chinese (the catalogue)."""
+
     code: str
     label: str
     fee_yuan: float
+    label_zh: str = ""
+
+    @classmethod
+    def of(cls, code: str, fee_yuan: float, msgid: str, /, **params: Any) -> LineItem:
+        """The item with its label ``msgid`` (a catalogue text) in both languages."""
+        zh, en = both(msgid, **params)
+        return cls(code, en, fee_yuan, zh)
 
 
 @dataclass(frozen=True)
@@ -34,8 +44,10 @@ class Quote:
     member: bool
     join_offer: dict[str, float] | None
     notices: list[str] = field(default_factory=list)
+    """In English; ``notices_zh`` the same in Chinese."""
     script_zh: str = ""
     script_en: str = ""
+    notices_zh: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -65,29 +77,33 @@ def billed_km(tow_m: float, fees: Fees) -> int:
 
 def _member_items(fees: Fees, tow_km: int | None) -> list[LineItem]:
     items = [
-        LineItem(
+        LineItem.of(
             "on_site_service",
-            "On-site rescue and troubleshooting (member)",
             fees.member_on_site_yuan,
+            N_("On-site rescue and troubleshooting (member)"),
         )
     ]
     if tow_km is not None:
         free_km = min(tow_km, fees.member_free_tow_km)
         items.append(
-            LineItem(
+            LineItem.of(
                 "tow_free_km",
-                f"Towing, first {fees.member_free_tow_km:g} km free ({free_km:g} km)",
                 0.0,
+                N_("Towing, first {free_km:g} km free ({km:g} km)"),
+                free_km=fees.member_free_tow_km,
+                km=free_km,
             )
         )
         extra_km = max(0, tow_km - fees.member_free_tow_km)
         if extra_km:
             items.append(
-                LineItem(
+                LineItem.of(
                     "tow_extra_km",
-                    f"Towing beyond {fees.member_free_tow_km:g} km: "
-                    f"{extra_km:g} km x {fees.member_tow_per_km_yuan:g} yuan",
                     extra_km * fees.member_tow_per_km_yuan,
+                    N_("Towing beyond {free_km:g} km: {km:g} km x {per_km:g} yuan"),
+                    free_km=fees.member_free_tow_km,
+                    km=extra_km,
+                    per_km=fees.member_tow_per_km_yuan,
                 )
             )
     return items
@@ -100,14 +116,20 @@ def _non_member_items(fees: Fees, zone: Zone, tow_km: int | None) -> list[LineIt
         if inside
         else fees.non_member_callout_outside_5th_yuan
     )
-    where = "inside" if inside else "outside"
-    items = [LineItem("callout", f"Emergency call-out fee, {where} the 5th Ring Road", callout)]
+    label = (
+        N_("Emergency call-out fee, inside the 5th Ring Road")
+        if inside
+        else N_("Emergency call-out fee, outside the 5th Ring Road")
+    )
+    items = [LineItem.of("callout", callout, label)]
     if tow_km is not None:
         items.append(
-            LineItem(
+            LineItem.of(
                 "tow_km",
-                f"Towing: {tow_km:g} km x {fees.non_member_tow_per_km_yuan:g} yuan",
                 tow_km * fees.non_member_tow_per_km_yuan,
+                N_("Towing: {km:g} km x {per_km:g} yuan"),
+                km=tow_km,
+                per_km=fees.non_member_tow_per_km_yuan,
             )
         )
     return items
@@ -117,16 +139,18 @@ def _common_items(fees: Fees, zone: Zone, on_highway: bool) -> list[LineItem]:
     items = []
     if zone == "outside_6th_ring":
         items.append(
-            LineItem(
+            LineItem.of(
                 "suburban_surcharge",
-                "Suburban service outside the service area",
                 fees.suburban_surcharge_yuan,
+                N_("Suburban service outside the service area"),
             )
         )
     if on_highway:
         items.append(
-            LineItem(
-                "tolls", "Highway and bridge tolls on the way: paid by the customer at cost", 0.0
+            LineItem.of(
+                "tolls",
+                0.0,
+                N_("Highway and bridge tolls on the way: paid by the customer at cost"),
             )
         )
     return items
@@ -145,40 +169,44 @@ def _scripts(
     on_highway: bool,
     join_offer: dict[str, float] | None,
 ) -> tuple[str, str]:
-    zh, en = [], []
+    """What the dispatcher tells the caller about the price: clauses of the catalogue,
+    joined in each language's way."""
+    clauses: list[tuple[str, str]] = []
     if member:
-        zh.append("您是会员，现场救援和故障排除免费")
-        en.append("As a member, on-site rescue and troubleshooting are free")
+        clauses.append(both(N_("As a member, on-site rescue and troubleshooting are free")))
         if tow_km is not None:
-            zh.append(
-                f"拖车{fees.member_free_tow_km:g}公里内免费，超出部分每公里{fees.member_tow_per_km_yuan:g}元，"
-                f"本次拖车约{tow_km}公里"
-            )
-            en.append(
-                f"towing is free for the first {fees.member_free_tow_km:g} km and "
-                f"{fees.member_tow_per_km_yuan:g} yuan per km beyond; this tow is about {tow_km} km"
+            clauses.append(
+                both(
+                    N_(
+                        "towing is free for the first {free_km:g} km and {per_km:g} yuan per km "
+                        "beyond; this tow is about {km} km"
+                    ),
+                    free_km=fees.member_free_tow_km,
+                    per_km=fees.member_tow_per_km_yuan,
+                    km=tow_km,
+                )
             )
     else:
-        zh.append("我们也为非会员提供紧急救援服务")
-        en.append("We also serve non-members")
+        clauses.append(both(N_("We also serve non-members")))
         if tow_km is not None:
-            zh.append(f"本次拖车约{tow_km}公里")
-            en.append(f"this tow is about {tow_km} km")
-    zh.append(f"费用合计{quote_total:g}元")
-    en.append(f"the total is {quote_total:g} yuan")
+            clauses.append(both(N_("this tow is about {km} km"), km=tow_km))
+    clauses.append(both(N_("the total is {total:g} yuan"), total=quote_total))
     if on_highway:
-        zh.append("高速费、过桥费由您承担")
-        en.append("highway and bridge tolls are paid by you at cost")
+        clauses.append(both(N_("highway and bridge tolls are paid by you at cost")))
     if join_offer:
-        zh.append(
-            f"您可以现场办理入会，年费{fees.membership_yuan:g}元，入会后即刻享受会员待遇，"
-            f"本次服务费用为{join_offer['member_total_yuan']:g}元"
+        clauses.append(
+            both(
+                N_(
+                    "you can join now for {membership:g} yuan a year, effective at once, "
+                    "and this service would then cost {member_total:g} yuan"
+                ),
+                membership=fees.membership_yuan,
+                member_total=join_offer["member_total_yuan"],
+            )
         )
-        en.append(
-            f"you can join now for {fees.membership_yuan:g} yuan a year, effective at once, "
-            f"and this service would then cost {join_offer['member_total_yuan']:g} yuan"
-        )
-    return "，".join(zh) + "。", "; ".join(en) + "."
+    zh = "，".join(c[0] for c in clauses) + "。"
+    en = "; ".join(c[1] for c in clauses) + "."
+    return zh, en
 
 
 def make_quote(
@@ -224,17 +252,35 @@ def make_quote(
             "total_if_joining_yuan": fees.membership_yuan + member_total,
             "saving_today_yuan": total - (fees.membership_yuan + member_total),
         }
-    notices = []
+    notices: list[tuple[str, str]] = []
     if on_highway:
-        on = f"Tolled road on the way ({', '.join(toll_roads)})" if toll_roads else "On a highway"
-        notices.append(f"{on}: tolls are the customer's, at cost (SERVICE_RULES §5).")
+        if toll_roads:
+            notices.append(
+                both(
+                    N_(
+                        "Tolled road on the way ({roads}): tolls are the customer's, at cost "
+                        "(SERVICE_RULES §5)."
+                    ),
+                    roads=", ".join(toll_roads),
+                )
+            )
+        else:
+            notices.append(
+                both(N_("On a highway: tolls are the customer's, at cost (SERVICE_RULES §5)."))
+            )
     if accident:
-        line = rules.insurers.get(insurer or "")
-        claim = f" {line.name_en} claims line {line.phone}." if line else ""
-        notices.append(
-            "Accident: report to the traffic police and the insurer; the insurer must "
-            "tow a car that cannot be driven, some free of charge (§6)." + claim
+        zh, en = both(
+            N_(
+                "Accident: report to the traffic police and the insurer; the insurer must "
+                "tow a car that cannot be driven, some free of charge (§6)."
+            )
         )
+        line = rules.insurers.get(insurer or "")
+        if line:
+            claim = N_("{insurer} claims line {phone}.")
+            zh += translate(claim, "zh", insurer=line.name_zh, phone=line.phone)
+            en += " " + translate(claim, "en", insurer=line.name_en, phone=line.phone)
+        notices.append((zh, en))
     script_zh, script_en = _scripts(
         total, member=member, tow_km=tow_km, fees=fees, on_highway=on_highway, join_offer=join_offer
     )
@@ -247,7 +293,8 @@ def make_quote(
         on_highway=on_highway,
         member=member,
         join_offer=join_offer,
-        notices=notices,
+        notices=[en for _, en in notices],
         script_zh=script_zh,
         script_en=script_en,
+        notices_zh=[zh for zh, _ in notices],
     )

@@ -32,6 +32,7 @@ from geo.places import Geo
 from geo.router import Snap
 from optimizer.dispatch.board import DispatchBoard
 from optimizer.dispatch.model import Job, JobState, Truck, TruckState
+from optimizer.dispatch.words import word
 from optimizer.dispatch.workload import plan_truck
 from optimizer.vrp import problem as vrp
 from optimizer.vrp.problem import (
@@ -271,6 +272,8 @@ class ReplanResult:
     queues: dict[str, list[str]]
     """Planned order of the jobs waiting on each truck."""
     unassigned: list[str]
+    arrivals_s: dict[str, float]
+    """Seconds from now to the planned arrival at the scene of each job the plan serves."""
     improved: bool
     """False: no plan beat the board's, and ``queues`` are the board's own."""
     score: PlanScore
@@ -319,6 +322,12 @@ def replan(
         solution=offered,
         queues=_queues(board, live, offered),
         unassigned=[live.job_of_task[u["id"]] for u in offered["unassigned"]],
+        arrivals_s={
+            live.job_of_task[step["id"]]: float(step["arrival"])
+            for route in offered["routes"]
+            for step in route["steps"]
+            if step["type"] in ("job", "pickup")
+        },
         improved=improved,
         score=PlanScore.of(offered),
         board_score=PlanScore.of(current),
@@ -354,7 +363,11 @@ def apply_replan(
         for job_id in job_ids:
             if board.job(job_id).state not in PLANNABLE:
                 raise InputError(
-                    "queues", job_id, f"job {job_id} is {board.jobs[job_id].state.value}"
+                    "queues",
+                    job_id,
+                    "job {job} is {state}",
+                    job=job_id,
+                    state=word(board.jobs[job_id].state),
                 )
     moved = []
     for truck_id, job_ids in queues.items():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from geo.config import load_rules
+from optimizer.dispatch.identifiers import IntakeRules
 
 TruckKind = Literal["service", "flatbed"]
 TRUCK_KINDS: tuple[TruckKind, ...] = ("service", "flatbed")
@@ -44,18 +45,12 @@ class Insurer:
 
 @dataclass(frozen=True)
 class PromiseRules:
-    """The rules of the promise checks: ``[dispatch] stale_proposal_margin_s``,
-    ``[promise] undispatched_alert_min`` and the caller's sentence when several causes add
-    up (``several_causes_*``, ``cause_*``, ``causes_join_*``)."""
+    """The rules of the promise checks: ``[dispatch] stale_proposal_margin_s`` and
+    ``[promise] undispatched_alert_min`` (the caller's sentences are in the message
+    catalogue: :data:`optimizer.dispatch.assign.SCRIPTS`)."""
 
     stale_proposal_margin_s: float
     undispatched_alert_s: float
-    several_causes_zh: str
-    several_causes_en: str
-    causes_join_zh: str
-    causes_join_en: str
-    cause_zh: dict[str, str]
-    cause_en: dict[str, str]
 
     @classmethod
     def from_toml(cls, raw: Mapping[str, Any]) -> PromiseRules:
@@ -63,12 +58,6 @@ class PromiseRules:
         return cls(
             stale_proposal_margin_s=float(dispatch["stale_proposal_margin_s"]),
             undispatched_alert_s=float(promise["undispatched_alert_min"]) * 60.0,
-            several_causes_zh=str(promise["several_causes_zh"]),
-            several_causes_en=str(promise["several_causes_en"]),
-            causes_join_zh=str(promise["causes_join_zh"]),
-            causes_join_en=str(promise["causes_join_en"]),
-            cause_zh={str(k): str(v) for k, v in promise["cause_zh"].items()},
-            cause_en={str(k): str(v) for k, v in promise["cause_en"].items()},
         )
 
 
@@ -115,9 +104,9 @@ class Rules:
     flatbed_can_service: bool
     fees: Fees
     insurers: dict[str, Insurer]
-    scripts: dict[str, str]
     promise: PromiseRules
     tolls: TollRoads
+    intake: IntakeRules
 
     @classmethod
     def from_toml(cls, raw: dict[str, Any]) -> Rules:
@@ -141,9 +130,9 @@ class Rules:
                 key: Insurer(key, v["name_zh"], v["name_en"], v["phone"])
                 for key, v in raw["insurers"].items()
             },
-            scripts=dict(raw["scripts"]),
             promise=PromiseRules.from_toml(raw),
             tolls=TollRoads.from_toml(raw),
+            intake=IntakeRules.from_toml(raw),
         )
 
     @property

@@ -14,6 +14,9 @@ def required_kind(fault_category: str, rules: Rules, *, tow_requested: bool = Fa
     kind = rules.fault_kinds.get(fault_category)
     if kind is None:
         raise InputError(
-            "fault_category", fault_category, f"unknown; one of {', '.join(rules.fault_categories)}"
+            "fault_category",
+            fault_category,
+            "unknown; one of {names}",
+            names=", ".join(rules.fault_categories),
         )
     return "flatbed" if tow_requested else kind

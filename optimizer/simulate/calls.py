@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from geo.errors import InputError
 from geo.places import Geo
 from optimizer.demand import MEMBER_SHARE, CallMaker, DemandModel
 from optimizer.dispatch.clock import epoch_at_clock
@@ -52,7 +53,7 @@ def draw_calls(
     window_s = hours * 3600.0
     peak = max(demand.rate_per_hour(start_s + h * 3600.0) for h in range(24))
     if peak <= 0:
-        raise ValueError("the demand model expects no calls at any hour")
+        raise InputError("demand", peak, "the demand model expects no calls at any hour")
     times: list[float] = []
     while len(times) < count:
         at_s = start_s + float(demand.rng.uniform(0.0, window_s))

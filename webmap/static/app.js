@@ -1,37 +1,25 @@
-/* rescue-dispatch live map.
+/* rescue-dispatch live map: a console a dispatcher works a shift in.
  *
- * Pushed state over Socket.IO (no polling). Leaflet layer groups per kind, markers kept in
- * Maps keyed by id so an update moves a marker; fitBounds only on the first state.
- * All user text goes into the page with textContent (el() below), never innerHTML.
+ * Pushed state over Socket.IO (no polling). Markers and list rows are kept in Maps keyed by
+ * id so an update changes them in place (clicks never miss a redrawn row); markers cluster at
+ * low zoom. Every text a person reads comes from the catalogue (t(), label() in i18n.js) and
+ * goes into the page with textContent (el() below), never innerHTML.
  */
 (function () {
   'use strict';
 
   const cfg = JSON.parse(document.getElementById('page-config').textContent);
+  const { t, label } = window;
+  const lang = window.pageLanguage;
   const MOVABLE = new Set(['received', 'assigned', 'en_route']);
   const FINAL = new Set(['closed', 'cancelled']);
-  const REASONS = {
-    distance: 'far from the nearest suitable truck',
-    congestion: 'traffic congestion at this time of day',
-    all_suitable_busy: 'suitable trucks are busy',
-    no_suitable_truck: 'no suitable truck on duty',
-    not_dispatched: 'no truck dispatched yet',
-    converted_to_tow: 'repair failed on site: a flatbed must come',
-  };
-  // Every cause of a late arrival (the main one first), as text.
-  function reasonsText(check) {
-    const reasons = check.reasons && check.reasons.length ? check.reasons : (check.reason ? [check.reason] : []);
-    return reasons.map((r) => REASONS[r] || r).join('; ');
-  }
-  function alerting(promise) {
-    return !!promise && (promise.alerting !== undefined ? promise.alerting : promise.status !== 'on_time');
-  }
-  const STATUS_TEXT = { on_time: 'on time', at_risk: 'at risk', late: 'late' };
+  const CLUSTER_UNTIL_ZOOM = 13;  // markers stand alone from this zoom on
 
   const state = {
     trucks: new Map(), jobs: new Map(), alerts: new Map(),
     clock: { now_s: Date.now() / 1000, at_ms: Date.now(), speed: cfg.speed || 1 },
-    fitted: false, selectedJob: null, picking: null, lastIntake: null,
+    fitted: false, selectedJob: null, picking: null, undoReplan: false,
+    alertsSounded: 0, zones: null, lastIntake: null, baseReady: false,
   };
 
   // ------------------------------------------------------------------ helpers
@@ -51,6 +39,7 @@
     return node;
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  function byId(id) { return document.getElementById(id); }
   function simNow() { return state.clock.now_s + (Date.now() - state.clock.at_ms) / 1000 * state.clock.speed; }
   const timeFmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   function clockText(epochS) { return epochS ? timeFmt.format(new Date(epochS * 1000)) : '—'; }
@@ -60,99 +49,128 @@
     return sign + Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
   }
   function latlng(lonlat) { return [lonlat[1], lonlat[0]]; }
-  function statusOf(job) { return job.promise ? job.promise.status : 'none'; }
-  function statusBadge(status) { return el('span', { className: 'status ' + status }, STATUS_TEXT[status] || status); }
-  function yuan(v) { return (Math.round(v * 100) / 100).toString() + ' ¥'; }
+  function yuan(v) { return t('{amount} yuan', { amount: Math.round(v * 100) / 100 }); }
+  function inLanguage(zh, en) { return lang === 'zh' ? zh : en; }
+  // The caller script in the dispatcher's language, the other language below it.
+  function script(zh, en, id) {
+    const [first, second] = lang === 'zh' ? [zh, en] : [en, zh];
+    return el('div', { className: 'script', id }, first, second ? el('div', { className: 'other-language' }, second) : null);
+  }
+  function reasonsText(check) {
+    const reasons = check.reasons && check.reasons.length ? check.reasons : (check.reason ? [check.reason] : []);
+    return reasons.map((r) => label('reason', r)).join(t('; '));
+  }
+  function alerting(promise) {
+    return !!promise && (promise.alerting !== undefined ? promise.alerting : promise.status !== 'on_time');
+  }
 
   let noticeTimer = null;
   let lastError = null;  // the latest `error` event
   function errorText(e) {
     const what = e.field ? e.field + (e.value !== null && e.value !== undefined ? ' = ' + JSON.stringify(e.value) : '') : '';
-    return (what ? '(' + what + ') ' : '') + (e.message || 'unknown error');
+    return (what ? '(' + what + ') ' : '') + (e.message || t('unknown error'));
   }
   function notice(text, kind) {
-    const box = document.getElementById('notice');
+    const box = byId('notice');
     box.textContent = text;
     box.className = 'notice ' + (kind || '');
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(() => box.classList.add('hidden'), kind === 'error' ? 15000 : 6000);
   }
+  function clearNotice() { clearTimeout(noticeTimer); byId('notice').className = 'notice hidden'; }
 
   // ------------------------------------------------------------------ map and layers
-  const map = L.map('map', { preferCanvas: true }).setView([39.91, 116.40], 11);
-  // Own panes so the drawing order is fixed: roads, then rings, then truck routes.
-  map.createPane('roads').style.zIndex = 350;
+  const map = L.map('map', { preferCanvas: true, minZoom: 8, maxZoom: 19, zoomControl: false }).setView([39.91, 116.40], 11);
+  L.control.zoom({ zoomInTitle: t('Zoom in'), zoomOutTitle: t('Zoom out') }).addTo(map);
   map.createPane('routes').style.zIndex = 420;
-  const roadCanvas = L.canvas({ pane: 'roads', padding: 0.3 });
-  const canvas = L.canvas({ padding: 0.3 });
+  map.getPane('routes').style.pointerEvents = 'none';  // route lines never take the map's clicks
   const routeCanvas = L.canvas({ pane: 'routes', padding: 0.3 });
-  const tiles = L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
-    maxZoom: 19, attribution: cfg.attribution,
-  }).addTo(map);
-  const roadsLayer = L.geoJSON(null, {
-    pane: 'roads', renderer: roadCanvas, interactive: false, attribution: cfg.attribution,
-    style: (f) => roadStyle(f.properties.highway),
-  }).addTo(map);
-  const ringsLayer = L.geoJSON(null, {
-    renderer: canvas, interactive: false, attribution: cfg.attribution,
-    style: (f) => ({ color: '#b71c1c', weight: /5th|6th/.test(f.properties['name:en']) ? 2.5 : 1.5, opacity: 0.7, fill: false, dashArray: '8 5' }),
-    onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name || '', { sticky: true }),
-  }).addTo(map);
+  const base = window.RescueBasemap.create(map, { attribution: cfg.attribution, t });
+  base.ready.then(() => { state.baseReady = true; });
   const shopsLayer = L.layerGroup().addTo(map);
   const routesLayer = L.layerGroup().addTo(map);
-  const trucksLayer = L.layerGroup().addTo(map);
-  const jobsLayer = L.layerGroup().addTo(map);
+  function clusterGroup(kind) {
+    return L.markerClusterGroup({
+      disableClusteringAtZoom: CLUSTER_UNTIL_ZOOM, maxClusterRadius: 45, showCoverageOnHover: false,
+      spiderfyOnMaxZoom: false, removeOutsideVisibleBounds: true,
+      iconCreateFunction: (cluster) => L.divIcon({
+        html: el('div', { className: 'cluster-icon cluster-' + kind }, String(cluster.getChildCount())),
+        className: 'cluster-marker', iconSize: [30, 30],
+      }),
+    }).addTo(map);
+  }
+  const trucksLayer = clusterGroup('trucks');
+  const jobsLayer = clusterGroup('jobs');
   const pickLayer = L.layerGroup().addTo(map);
-  L.control.layers(
-    { 'OpenStreetMap tiles': tiles, 'No tiles (project roads only)': L.layerGroup() },
-    { 'Main roads (project data)': roadsLayer, 'Ring roads': ringsLayer, 'Repair shops': shopsLayer,
-      'Truck routes': routesLayer, 'Trucks': trucksLayer, 'Jobs': jobsLayer },
-    { collapsed: true },
-  ).addTo(map);
+  const searchLayer = L.layerGroup().addTo(map);
+  base.control.addOverlay(shopsLayer, t('Repair shops'));
+  base.control.addOverlay(routesLayer, t('Truck routes'));
+  base.control.addOverlay(trucksLayer, t('Trucks'));
+  base.control.addOverlay(jobsLayer, t('Jobs'));
   L.control.scale({ imperial: false }).addTo(map);
+  const layersToggle = base.control.getContainer().querySelector('.leaflet-control-layers-toggle');
+  layersToggle.title = t('Map layers');
+  layersToggle.setAttribute('aria-label', t('Map layers'));
 
-  function roadStyle(highway) {
-    const base = highway.replace('_link', '');
-    const widths = { motorway: 2.4, trunk: 2.0, primary: 1.6, secondary: 1.1, tertiary: 0.7 };
-    const colours = { motorway: '#e8892b', trunk: '#f0a640', primary: '#c9a25a', secondary: '#9a9a9a', tertiary: '#b5b5b5' };
-    return { color: colours[base] || '#aaa', weight: (widths[base] || 0.7) * (highway.endsWith('_link') ? 0.7 : 1), opacity: 0.85 };
-  }
-
-  function loadLayer(url, layer) {
-    return fetch(url, { credentials: 'same-origin' })
-      .then((r) => { if (!r.ok) throw new Error(url + ': ' + r.status); return r.json(); })
-      .then((data) => layer.addData(data))
-      .catch((err) => notice('Could not load ' + url + ': ' + err.message, 'error'));
-  }
-  loadLayer('/api/roads.geojson', roadsLayer);
-  loadLayer('/api/rings.geojson', ringsLayer);
   fetch('/api/shops.geojson', { credentials: 'same-origin' }).then((r) => r.json()).then((data) => {
     for (const f of data.features) {
       const icon = L.divIcon({ html: el('div', { className: 'shop-icon' }), className: 'shop-marker', iconSize: [12, 12], iconAnchor: [6, 6] });
       L.marker(latlng(f.geometry.coordinates), { icon, interactive: true, keyboard: false })
-        .bindTooltip(f.properties.name + ' · ' + f.properties.name_en).addTo(shopsLayer);
+        .bindTooltip(inLanguage(f.properties.name, f.properties.name_en || f.properties.name)).addTo(shopsLayer);
     }
+  }).catch(() => notice(t('Could not load the repair shops.'), 'error'));
+
+  // Zones for the fleet summary: the 5th and 6th ring polygons (SERVICE_RULES §5 zones).
+  fetch('/api/rings.geojson', { credentials: 'same-origin' }).then((r) => r.json()).then((data) => {
+    const ring = (n) => data.features.find((f) => (f.properties['name:en'] || '').startsWith(n));
+    const fifth = ring('5th');
+    const sixth = ring('6th');
+    state.zones = { fifth: fifth && fifth.geometry.coordinates[0], sixth: sixth && sixth.geometry.coordinates[0] };
+    renderFleet();
   }).catch(() => {});
+  function insidePolygon(point, ring) {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if ((yi > point[1]) !== (yj > point[1]) && point[0] < (xj - xi) * (point[1] - yi) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+  function zoneOf(lonlat) {
+    if (!state.zones || !state.zones.fifth) return null;
+    if (insidePolygon(lonlat, state.zones.fifth)) return 'inside_5th_ring';
+    if (state.zones.sixth && insidePolygon(lonlat, state.zones.sixth)) return 'between_5th_and_6th_ring';
+    return 'outside_6th_ring';
+  }
 
   // ------------------------------------------------------------------ trucks
   const truckMarkers = new Map();
   const routeLines = new Map();
 
+  // What the truck is doing, truly: an idle truck with work queued is assigned, not free.
+  function truckStatus(truck) {
+    if (truck.state === 'idle' && truck.queue.length) return 'assigned';
+    return truck.state;
+  }
+  function truckStatusText(truck) {
+    const status = truckStatus(truck);
+    return status === 'assigned' ? t('assigned, not yet moving') : label('truck_state', status);
+  }
+  function isFree(truck) { return truckStatus(truck) === 'idle'; }
+
   function truckElement(truck) {
     const node = el('div', {
-      className: 'truck-icon kind-' + truck.kind + ' state-' + truck.state,
+      className: 'truck-icon kind-' + truck.kind + ' state-' + truckStatus(truck),
       dataset: { truckId: truck.id },
-      title: truck.id + ' · ' + truck.kind + ' · ' + truck.state.replace('_', ' '),
-    }, el('span', { className: 'glyph' }, truck.kind === 'flatbed' ? 'F' : 'S'), el('span', {}, truck.id));
+      title: truck.id + ' · ' + label('kind', truck.kind) + ' · ' + truckStatusText(truck),
+    }, el('span', { className: 'glyph' }, truck.kind === 'flatbed' ? t('F') : t('S')), el('span', {}, truck.id));
     acceptDrops(node, truck.id);
     return node;
   }
 
   function truckIcon(truck, slot) {
-    return L.divIcon({
-      html: truckElement(truck), className: 'truck-marker',
-      iconSize: [52, 20], iconAnchor: [26, 10 - slot * 23],
-    });
+    return L.divIcon({ html: truckElement(truck), className: 'truck-marker', iconSize: [52, 20], iconAnchor: [26, 10 - slot * 23] });
   }
 
   // Trucks parked at the same base are stacked one under another instead of hidden.
@@ -173,16 +191,22 @@
     for (const truck of state.trucks.values()) {
       const slot = slotOf.get(truck.id);
       let marker = truckMarkers.get(truck.id);
-      const look = truck.kind + truck.state + slot;
+      const look = truck.kind + truckStatus(truck) + slot;
       if (!marker) {
         marker = L.marker(latlng(truck.position), { icon: truckIcon(truck, slot), zIndexOffset: 500, keyboard: false });
         marker.look = look;
         marker.bindTooltip(() => truckTooltip(state.trucks.get(truck.id)));
-        marker.on('click', () => { showTab('trucks'); highlightTruck(truck.id); });
+        marker.on('click', (e) => {
+          if (state.picking || intakeOpen()) { setPicked(e.latlng); return; }  // the map's click, really
+          showTab('trucks');
+          highlightTruck(truck.id);
+        });
         truckMarkers.set(truck.id, marker);
-        marker.addTo(trucksLayer);
+        trucksLayer.addLayer(marker);
       } else {
-        marker.setLatLng(latlng(truck.position));
+        const [lat, lon] = latlng(truck.position);
+        const at = marker.getLatLng();
+        if (at.lat !== lat || at.lng !== lon) marker.setLatLng([lat, lon]);
         if (marker.look !== look) { marker.setIcon(truckIcon(truck, slot)); marker.look = look; }
       }
     }
@@ -195,9 +219,9 @@
     if (!truck) return '';
     return el('div', {},
       el('strong', {}, truck.id + ' ' + truck.plate), el('br'),
-      truck.kind + ' · ' + truck.state.replace('_', ' '), el('br'),
-      'crew: ' + (truck.crew || []).join(', '), el('br'),
-      truck.queue.length ? 'work: ' + truck.queue.join(', ') : 'no work');
+      label('kind', truck.kind) + ' · ' + truckStatusText(truck), el('br'),
+      t('crew: {names}', { names: (truck.crew || []).join(t(', ')) }), el('br'),
+      truck.queue.length ? t('work: {jobs}', { jobs: truck.queue.join(t(', ')) }) : t('no work'));
   }
 
   function refreshRoute(truck) {
@@ -223,16 +247,33 @@
   // ------------------------------------------------------------------ jobs
   const jobMarkers = new Map();
 
-  function jobElement(job) {
-    return el('div', {
-      className: 'job-icon status-' + statusOf(job) + ' state-' + job.state,
-      dataset: { jobId: job.id },
-    }, el('div', { className: 'pin' }, job.id + ' ', el('span', { className: 'countdown' }, countdownText(job))), el('div', { className: 'stem' }));
+  function converting(job) {
+    return !!job.promise && (job.promise.reasons || []).includes('converted_to_tow')
+      && !['towing', 'delivered'].includes(job.state);
   }
+  // The job's badge: the promise while the truck is on its way, then kept or broken.
+  function jobBadge(job) {
+    if (job.arrived_at_s && !converting(job)) {
+      return job.promise_kept
+        ? { cls: 'on_time', text: '✓ ' + t('arrived in time') }
+        : { cls: 'late', text: '✗ ' + t('arrived late') };
+    }
+    if (job.promise) return { cls: job.promise.status, text: label('status', job.promise.status) };
+    return { cls: 'none', text: label('job_state', job.state) };
+  }
+  function badgeElement(badge) { return el('span', { className: 'status ' + badge.cls }, badge.text); }
 
   function countdownText(job) {
-    if (job.arrived_at_s) return job.promise_kept ? '✓' : '✗';
+    if (job.arrived_at_s && !converting(job)) return job.promise_kept ? '✓' : '✗';
     return mmss(job.deadline_s - simNow());
+  }
+  function waitingText(job) { return t('waiting {time}', { time: mmss(simNow() - job.created_at_s) }); }
+
+  function jobElement(job) {
+    return el('div', {
+      className: 'job-icon status-' + jobBadge(job).cls + ' state-' + job.state,
+      dataset: { jobId: job.id },
+    }, el('div', { className: 'pin' }, job.id + ' ', el('span', { className: 'countdown' }, countdownText(job))), el('div', { className: 'stem' }));
   }
 
   function jobIcon(job) {
@@ -242,10 +283,11 @@
   function upsertJob(job) {
     const known = state.jobs.get(job.id);
     if (known && known.version > job.version) return;  // an older update arrived late
-    if (FINAL.has(job.state)) { removeJob(job.id); return; }
+    if (FINAL.has(job.state)) { removeJob(job.id); return; }  // its record stays on the server
     state.jobs.set(job.id, job);
+    if (!job.location) return;
     let marker = jobMarkers.get(job.id);
-    const look = statusOf(job) + job.state + (job.arrived_at_s ? 'a' : '');
+    const look = jobBadge(job).cls + job.state + (job.arrived_at_s ? 'a' : '');
     if (!marker) {
       marker = L.marker(latlng(job.location), { icon: jobIcon(job), draggable: true, zIndexOffset: 1000, keyboard: false, autoPan: true });
       marker.look = look;
@@ -258,7 +300,7 @@
       });
       marker.on('dragend', () => onMarkerDrop(job.id, marker));
       jobMarkers.set(job.id, marker);
-      marker.addTo(jobsLayer);
+      jobsLayer.addLayer(marker);
     } else if (marker.look !== look) {
       marker.setIcon(jobIcon(job));
       marker.look = look;
@@ -272,6 +314,7 @@
     state.alerts.delete(id);
     const marker = jobMarkers.get(id);
     if (marker) { jobsLayer.removeLayer(marker); jobMarkers.delete(id); }
+    if (state.selectedJob === id) closeDetail();
   }
 
   // ------------------------------------------------------------------ drag and drop
@@ -294,7 +337,7 @@
         if (d < best) { best = d; truckId = id; }
       }
     }
-    if (!truckId) { notice('Drop the job on a truck to move it (' + jobId + ' not moved).', 'error'); return; }
+    if (!truckId) { notice(t('Drop the job on a truck to move it ({job} not moved).', { job: jobId }), 'error'); return; }
     dropOnTruck(jobId, truckId);
   }
 
@@ -311,22 +354,23 @@
 
   function dropOnTruck(jobId, truckId) {
     const job = state.jobs.get(jobId);
-    if (!job) { notice('Job ' + jobId + ' is no longer open.', 'error'); return; }
-    if (job.truck_id === truckId) { notice(jobId + ' is already on ' + truckId + '.', ''); return; }
+    if (!job) { notice(t('Job {job} is no longer open.', { job: jobId }), 'error'); return; }
+    if (job.truck_id === truckId) { notice(t('{job} is already on {truck}.', { job: jobId, truck: truckId }), ''); return; }
     const event = job.state === 'received' ? 'dispatch' : 'reassign';
-    command(event, { job_id: jobId, truck_id: truckId, version: job.version },
-      () => notice(jobId + ' → ' + truckId + (event === 'dispatch' ? ' (dispatched)' : ' (reassigned)'), 'ok'));
+    command(event, { job_id: jobId, truck_id: truckId, version: job.version }, () => notice(event === 'dispatch'
+      ? t('{job} → {truck} (dispatched)', { job: jobId, truck: truckId })
+      : t('{job} → {truck} (reassigned)', { job: jobId, truck: truckId }), 'ok'));
   }
 
   // ------------------------------------------------------------------ commands
   // onRefused(error) is called after the refusal notice (e.g. a stale proposal's fresh one).
   function command(event, payload, onOk, onRefused) {
-    socket.timeout(15000).emit(event, payload, (err, answer) => {
-      if (err) { notice(event + ': no answer from the server (' + err.message + ')', 'error'); return; }
+    socket.timeout(20000).emit(event, payload, (err, answer) => {
+      if (err) { notice(t('{event}: no answer from the server', { event }), 'error'); return; }
       if (!answer || !answer.ok) {
         const error = (answer && answer.error) || {};
-        notice('Refused: ' + errorText(error), 'error');
-        if (onRefused) onRefused(error);
+        if (onRefused && onRefused(error) === 'shown') return;
+        notice(t('Refused: {reason}', { reason: errorText(error) }), 'error');
         return;
       }
       if (answer.job) { upsertJob(answer.job); renderLists(); }
@@ -334,21 +378,98 @@
     });
   }
 
-  document.getElementById('replan-all').addEventListener('click', (event) => {
+  // ------------------------------------------------------------------ re-plan: preview, apply, undo
+  const replanDialog = byId('replan-dialog');
+  let preview = null;
+  byId('replan-all').addEventListener('click', (event) => {
     const button = event.currentTarget;
     button.disabled = true;
-    command('replan', {}, (answer) => {
-      if (!answer.improved) {
-        notice('Re-plan: no improvement on the current plan (' + answer.broken_promises
-          + ' promise(s) predicted broken); nothing changed.', 'ok');
-        return;
-      }
-      const how = answer.fallback ? ' (one call at a time)' : '';
-      notice('Re-planned in ' + answer.solve_s + ' s' + how + ': ' + answer.moved.length
-        + ' job(s) moved, ' + answer.broken_promises_before + ' → ' + answer.broken_promises
-        + ' promise(s) predicted broken.', 'ok');
+    command('replan', { preview: true }, (answer) => { button.disabled = false; showPreview(answer); },
+      () => { button.disabled = false; });
+  });
+
+  function showPreview(answer) {
+    preview = answer;
+    const summary = clear(byId('replan-summary'));
+    summary.append(el('p', {}, t('Solved in {seconds} s: {moved} job(s) change, promises predicted broken {before} → {after}.', {
+      seconds: answer.solve_s, moved: answer.changes.length, before: answer.broken_promises_before, after: answer.broken_promises,
+    })));
+    if (!answer.improved) summary.append(el('p', { className: 'notice' }, t('No improvement on the current plan: nothing to apply.')));
+    const table = clear(byId('replan-changes'));
+    table.append(el('tr', {}, el('th', {}, t('Job')), el('th', {}, t('Truck')), el('th', {}, t('Arrival')), el('th', {}, t('Promise'))));
+    for (const c of answer.changes) {
+      table.append(el('tr', { dataset: { jobId: c.job_id } },
+        el('td', {}, c.job_id),
+        el('td', {}, (c.truck_before || t('none')) + ' → ' + (c.truck_after || t('none'))),
+        el('td', {}, clockText(c.eta_before_s) + ' → ' + clockText(c.eta_after_s)),
+        el('td', {}, badgeElement({ cls: c.status_before || 'none', text: label('status', c.status_before) }), ' → ',
+          badgeElement({ cls: c.status_after || 'none', text: label('status', c.status_after) }))));
+    }
+    byId('replan-apply').disabled = !answer.improved || !answer.changes.length;
+    replanDialog.showModal();
+    (byId('replan-apply').disabled ? byId('replan-discard') : byId('replan-apply')).focus();
+  }
+
+  byId('replan-apply').addEventListener('click', () => {
+    if (!preview) return;
+    const plan = preview;
+    command('replan_apply', { plan_id: plan.plan_id }, (answer) => {
+      replanDialog.close();
+      preview = null;
+      const moved = answer.moved || plan.changes.map((c) => c.job_id);
+      notice(t('Re-plan applied: {jobs} moved; promises predicted broken {before} → {after}.', {
+        jobs: moved.join(t(', ')) || t('none'), before: answer.broken_promises_before, after: answer.broken_promises,
+      }), 'ok');
+      setUndo(true);
+    }, (error) => {
+      byId('replan-summary').prepend(el('p', { className: 'notice error', id: 'replan-error' }, errorText(error)));
+      byId('replan-apply').disabled = true;
+      return 'shown';
     });
-    setTimeout(() => { button.disabled = false; }, 3000);
+  });
+  function discardPreview() {
+    if (preview) socket.emit('replan_discard', { plan_id: preview.plan_id }, () => {});
+    preview = null;
+    if (replanDialog.open) replanDialog.close();
+  }
+  byId('replan-discard').addEventListener('click', discardPreview);
+  replanDialog.addEventListener('cancel', () => { preview && socket.emit('replan_discard', { plan_id: preview.plan_id }, () => {}); preview = null; });
+
+  function setUndo(available) { state.undoReplan = available; byId('replan-undo').classList.toggle('hidden', !available); }
+  byId('replan-undo').addEventListener('click', () => {
+    command('replan_undo', {}, (answer) => {
+      setUndo(false);
+      notice(t('Re-plan undone: {jobs} back on their trucks.', { jobs: (answer.moved || []).join(t(', ')) || t('none') }), 'ok');
+    }, () => { setUndo(false); });
+  });
+
+  // ------------------------------------------------------------------ cancel with a reason
+  const cancelDialog = byId('cancel-dialog');
+  const cancelForm = byId('cancel-form');
+  let cancelling = null;
+  function askCancel(job) {
+    cancelling = job.id;
+    cancelForm.reset();
+    byId('cancel-error').classList.add('hidden');
+    byId('cancel-title').textContent = t('Cancel job {job}?', { job: job.id });
+    cancelDialog.showModal();
+    cancelForm.querySelector('input[name=reason]').focus();
+  }
+  cancelForm.addEventListener('submit', (e) => {
+    const confirm = e.submitter && e.submitter.value === 'confirm';
+    if (!confirm) { cancelling = null; return; }  // "keep the job": the dialog closes
+    e.preventDefault();
+    const reason = (cancelForm.querySelector('input[name=reason]:checked') || {}).value;
+    const note = cancelForm.note.value.trim();
+    const fail = (text) => { const box = byId('cancel-error'); box.textContent = text; box.classList.remove('hidden'); };
+    if (!reason) { fail(t('Choose a reason.')); return; }
+    if (reason === 'other' && !note) { fail(t('Say the reason in the note.')); cancelForm.note.focus(); return; }
+    const job = state.jobs.get(cancelling);
+    if (!job) { cancelDialog.close(); return; }
+    command('cancel', { job_id: job.id, version: job.version, reason, note }, () => {
+      cancelDialog.close();
+      notice(t('{job} cancelled: {reason}', { job: job.id, reason: label('cancel_reason', reason) + (note ? ' · ' + note : '') }), 'ok');
+    }, (error) => { fail(errorText(error)); return 'shown'; });
   });
 
   // ------------------------------------------------------------------ side panel
@@ -356,161 +477,358 @@
     for (const b of document.querySelectorAll('.tabs button')) b.classList.toggle('active', b.dataset.tab === name);
     for (const s of document.querySelectorAll('.tab')) s.classList.toggle('active', s.id === 'tab-' + name);
   }
+  function intakeOpen() { return byId('tab-intake').classList.contains('active'); }
   for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
 
   function renderLists() {
     renderJobs();
     renderTrucks();
     renderAlerts();
+    renderFleet();
   }
 
-  function renderJobs() {
-    const list = clear(document.getElementById('jobs-list'));
-    const jobs = [...state.jobs.values()].sort((a, b) => a.deadline_s - b.deadline_s);
-    document.getElementById('jobs-count').textContent = jobs.length;
-    for (const job of jobs) {
-      const row = el('li', {
-        dataset: { jobId: job.id }, draggable: MOVABLE.has(job.state) ? 'true' : 'false',
-        className: job.id === state.selectedJob ? 'selected' : '',
-        onclick: () => selectJob(job.id),
-      },
+  // Calls waiting for a truck first (the longest wait on top), then the rest by deadline.
+  function queueOrder(a, b) {
+    const wa = a.state === 'received';
+    const wb = b.state === 'received';
+    if (wa !== wb) return wa ? -1 : 1;
+    return wa ? a.created_at_s - b.created_at_s : a.deadline_s - b.deadline_s;
+  }
+
+  const jobRows = new Map();
+  function jobRow(job) {
+    let row = jobRows.get(job.id);
+    if (!row) {
+      row = el('li', { dataset: { jobId: job.id }, tabindex: '0', onclick: () => selectJob(job.id),
+        onkeydown: (e) => { if (e.key === 'Enter') selectJob(job.id); } },
       el('span', { className: 'id' }, job.id),
-      statusBadge(statusOf(job)),
-      el('span', { className: 'grow' }, job.state.replace('_', ' ') + (job.truck_id ? ' · ' + job.truck_id : '') + ' · ' + job.caller.name + ' · ' + job.fault_category),
-      el('span', { className: 'countdown', dataset: { deadline: job.deadline_s } }, countdownText(job)));
+      el('span', { className: 'badge-slot' }),
+      el('span', { className: 'grow' }),
+      el('span', { className: 'timer' }));
       row.addEventListener('dragstart', (e) => {
         e.dataTransfer.setData('text/x-job-id', job.id);
         e.dataTransfer.setData('text/plain', job.id);
         e.dataTransfer.effectAllowed = 'move';
       });
-      list.append(row);
+      jobRows.set(job.id, row);
     }
-    if (state.selectedJob) renderJobDetail();
+    const waiting = job.state === 'received';
+    const badge = jobBadge(job);
+    const slot = row.querySelector('.badge-slot');
+    if (slot.dataset.look !== badge.cls + badge.text) {
+      clear(slot).append(badgeElement(badge));
+      slot.dataset.look = badge.cls + badge.text;
+    }
+    row.draggable = MOVABLE.has(job.state);
+    row.classList.toggle('waiting', waiting);
+    row.classList.toggle('overdue', waiting && state.alerts.has(job.id));
+    row.classList.toggle('selected', job.id === state.selectedJob);
+    row.querySelector('.grow').textContent = label('job_state', job.state) + (job.truck_id ? ' · ' + job.truck_id : '')
+      + ' · ' + job.caller.name + ' · ' + label('fault', job.fault_category);
+    row.querySelector('.timer').textContent = waiting ? waitingText(job) : countdownText(job);
+    return row;
   }
 
+  function renderJobs() {
+    const list = byId('jobs-list');
+    const jobs = [...state.jobs.values()].sort(queueOrder);
+    byId('jobs-count').textContent = jobs.length;
+    const waiting = jobs.filter((j) => j.state === 'received').length;
+    const waitingBadge = byId('waiting-count');
+    waitingBadge.textContent = t('{n} waiting', { n: waiting });
+    waitingBadge.classList.toggle('hidden', waiting === 0);
+    const rows = jobs.map(jobRow);
+    for (const [id, row] of jobRows) if (!state.jobs.has(id)) { row.remove(); jobRows.delete(id); }
+    // Move rows only where the order changed: a row under the pointer stays put.
+    rows.forEach((row, i) => { if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null); });
+  }
+
+  const truckRows = new Map();
   function renderTrucks() {
-    const list = clear(document.getElementById('trucks-list'));
+    const list = byId('trucks-list');
     const trucks = [...state.trucks.values()].sort((a, b) => a.id.localeCompare(b.id));
-    document.getElementById('trucks-count').textContent = trucks.length;
-    for (const truck of trucks) {
-      const onDuty = truck.state !== 'off_duty';
-      const row = el('li', { dataset: { truckId: truck.id } },
-        el('span', { className: 'id' }, truck.id),
-        el('span', { className: 'status state-' + truck.state }, truck.state.replace('_', ' ')),
-        el('span', { className: 'grow' }, truck.kind + ' · ' + truck.plate + (truck.queue.length ? ' · ' + truck.queue.join(', ') : '')),
-        el('button', { className: 'small', onclick: (e) => { e.stopPropagation(); command('truck_duty', { truck_id: truck.id, on_duty: !onDuty }); } }, onDuty ? 'Off duty' : 'On duty'));
-      row.addEventListener('click', () => { const m = truckMarkers.get(truck.id); if (m) map.panTo(m.getLatLng()); });
-      acceptDrops(row, truck.id);
-      list.append(row);
-    }
+    byId('trucks-count').textContent = trucks.length;
+    trucks.forEach((truck, i) => {
+      let row = truckRows.get(truck.id);
+      if (!row) {
+        row = el('li', { dataset: { truckId: truck.id } },
+          el('span', { className: 'id' }, truck.id), el('span', { className: 'status' }), el('span', { className: 'grow' }),
+          el('button', { className: 'small duty', onclick: (e) => {
+            e.stopPropagation();
+            const now = state.trucks.get(truck.id);
+            command('truck_duty', { truck_id: truck.id, on_duty: now.state === 'off_duty' });
+          } }));
+        row.addEventListener('click', () => { const m = truckMarkers.get(truck.id); if (m) map.panTo(m.getLatLng()); });
+        acceptDrops(row, truck.id);
+        truckRows.set(truck.id, row);
+      }
+      const status = row.querySelector('.status');
+      status.className = 'status state-' + truckStatus(truck);
+      status.textContent = truckStatusText(truck);
+      row.querySelector('.grow').textContent = label('kind', truck.kind) + ' · ' + truck.plate + (truck.queue.length ? ' · ' + truck.queue.join(t(', ')) : '');
+      row.querySelector('.duty').textContent = truck.state === 'off_duty' ? t('Put on duty') : t('Take off duty');
+      if (list.children[i] !== row) list.insertBefore(row, list.children[i] || null);
+    });
+    for (const [id, row] of truckRows) if (!state.trucks.has(id)) { row.remove(); truckRows.delete(id); }
   }
 
   function highlightTruck(id) {
-    const row = document.querySelector('#trucks-list li[data-truck-id="' + CSS.escape(id) + '"]');
+    const row = truckRows.get(id);
     if (row) { row.scrollIntoView({ block: 'center' }); row.classList.add('selected'); setTimeout(() => row.classList.remove('selected'), 2000); }
   }
 
+  // Free trucks (on duty, no work) by kind and zone: in the top bar and the Trucks tab.
+  function renderFleet() {
+    const free = { service: 0, flatbed: 0 };
+    const byZone = new Map();
+    for (const truck of state.trucks.values()) {
+      if (!isFree(truck)) continue;
+      free[truck.kind] = (free[truck.kind] || 0) + 1;
+      const zone = zoneOf(truck.position) || 'unknown';
+      const counts = byZone.get(zone) || { service: 0, flatbed: 0 };
+      counts[truck.kind] = (counts[truck.kind] || 0) + 1;
+      byZone.set(zone, counts);
+    }
+    const summary = byId('fleet-summary');
+    summary.textContent = t('Free: {service} service, {flatbed} flatbed', free);
+    summary.classList.toggle('short', free.service === 0 || free.flatbed === 0);
+    const table = el('table', { id: 'fleet-zones', className: 'fleet-zones' },
+      el('tr', {}, el('th', {}, t('Zone')), el('th', {}, label('kind', 'service')), el('th', {}, label('kind', 'flatbed'))),
+      ['inside_5th_ring', 'between_5th_and_6th_ring', 'outside_6th_ring'].map((zone) => {
+        const counts = byZone.get(zone) || { service: 0, flatbed: 0 };
+        return el('tr', {}, el('td', {}, label('zone', zone)), el('td', { className: 'num' }, counts.service), el('td', { className: 'num' }, counts.flatbed));
+      }));
+    clear(byId('fleet-table')).append(el('h3', {}, t('Free trucks by zone')), table);
+  }
+
+  // Alerts: a promise at risk or a call waiting too long. A new one sounds and flashes.
   function renderAlerts() {
-    const list = clear(document.getElementById('alerts-list'));
+    const list = clear(byId('alerts-list'));
     const alerts = [...state.alerts.values()].filter((a) => state.jobs.has(a.job_id));
-    const count = document.getElementById('alerts-count');
+    const count = byId('alerts-count');
     count.textContent = alerts.length;
     count.classList.toggle('hot', alerts.length > 0);
     for (const a of alerts.sort((x, y) => x.deadline_s - y.deadline_s)) {
-      list.append(el('li', { dataset: { jobId: a.job_id }, onclick: () => selectJob(a.job_id) },
+      const job = state.jobs.get(a.job_id);
+      const waitingTooLong = job.state === 'received';
+      list.append(el('li', { dataset: { jobId: a.job_id }, tabindex: '0', onclick: () => selectJob(a.job_id) },
         el('div', { className: 'grow', style: 'white-space: normal' },
-          el('div', {}, el('span', { className: 'id' }, a.job_id + ' '), statusBadge(a.status), ' ', reasonsText(a)),
-          a.message ? el('div', { className: 'small' }, a.message) : null,
-          el('div', { className: 'small' }, 'ETA ' + clockText(a.eta_at_s) + ' · deadline ' + clockText(a.deadline_s) + (a.truck_id ? ' · ' + a.truck_id : '')),
-          el('div', { className: 'small' }, 'Caller: ' + a.caller.name + ' ' + a.caller.phone),
-          el('div', { className: 'script' }, a.script_zh, el('br'), a.script_en))));
+          el('div', {}, el('span', { className: 'id' }, a.job_id + ' '), badgeElement({ cls: a.status, text: label('status', a.status) }), ' ',
+            waitingTooLong ? t('waiting for a truck: {time}', { time: mmss(simNow() - job.created_at_s) }) : reasonsText(a)),
+          el('div', { className: 'small' }, t('Arrival {eta} · deadline {deadline}', { eta: clockText(a.eta_at_s), deadline: clockText(a.deadline_s) }) + (a.truck_id ? ' · ' + a.truck_id : '')),
+          el('div', { className: 'small' }, t('Caller: {name} {phone}', { name: a.caller.name, phone: a.caller.phone })),
+          script(a.script_zh, a.script_en))));
     }
   }
 
+  let audio = null;
+  function unlockAudio() {
+    if (!audio && window.AudioContext) audio = new AudioContext();
+    if (audio && audio.state === 'suspended') audio.resume();
+  }
+  document.addEventListener('pointerdown', unlockAudio);
+  document.addEventListener('keydown', unlockAudio);
+  function sound() {
+    state.alertsSounded += 1;
+    if (!audio) return;
+    for (const [start, freq] of [[0, 880], [0.25, 660]]) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.value = 0.15;
+      osc.connect(gain).connect(audio.destination);
+      osc.start(audio.currentTime + start);
+      osc.stop(audio.currentTime + start + 0.18);
+    }
+  }
+  function raiseAlert(alert) {
+    const fresh = !state.alerts.has(alert.job_id);
+    state.alerts.set(alert.job_id, alert);
+    if (!fresh) return;
+    sound();
+    const tab = document.querySelector('.tabs button[data-tab=alerts]');
+    tab.classList.remove('flash');
+    void tab.offsetWidth;  // restart the animation
+    tab.classList.add('flash');
+    const row = jobRows.get(alert.job_id);
+    if (row) { row.classList.remove('flash'); void row.offsetWidth; row.classList.add('flash'); }
+  }
+
+  // ------------------------------------------------------------------ job detail, beside the list
+  const detail = byId('job-detail');
   function selectJob(id) {
     state.selectedJob = id;
     showTab('jobs');
-    renderJobs();
+    for (const [jobId, row] of jobRows) row.classList.toggle('selected', jobId === id);
+    renderJobDetail();
+    detail.focus();
     const marker = jobMarkers.get(id);
-    if (marker) map.panTo(marker.getLatLng());
+    if (marker) jobsLayer.zoomToShowLayer(marker, () => {});
   }
+  function closeDetail() {
+    state.selectedJob = null;
+    detail.classList.add('hidden');
+    for (const row of jobRows.values()) row.classList.remove('selected');
+  }
+  detail.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDetail(); });
 
   function kv(rows) {
     return el('table', {}, rows.filter((r) => r[1] !== null && r[1] !== undefined && r[1] !== '').map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
   }
 
   function renderJobDetail() {
-    const box = clear(document.getElementById('job-detail'));
     const job = state.jobs.get(state.selectedJob);
-    if (!job) return;
-    box.append(el('h3', {}, 'Job ' + job.id + ' · ' + job.state.replace('_', ' ') + ' · v' + job.version));
-    box.append(kv([
-      ['Caller', job.caller.name + ' ' + job.caller.phone + (job.caller.gender ? ' (' + job.caller.gender + ')' : '')],
-      ['Vehicle', [job.vehicle.plate, job.vehicle.model, job.vehicle.colour].filter(Boolean).join(' · ')],
-      ['Member', job.member ? 'yes, card ' + (job.member_card || '') : 'no' + (job.customer_details ? ' · ' + job.customer_details : '')],
-      ['Where', (job.placement ? job.placement.road_name + ' (' + job.placement.highway + ') · ' + job.placement.zone.replace(/_/g, ' ') : '') + (job.landmarks ? ' · ' + job.landmarks : '')],
-      ['Fault', job.fault_category + (job.fault_symptoms ? ': ' + job.fault_symptoms : '')],
-      ['Need', job.customer_need],
-      ['Truck', (job.truck_id || 'none') + ' (needs ' + job.required_kind + ')'],
-      ['Tow to', job.tow_destination_name ? job.tow_destination_name + (job.tow_km ? ' · ' + job.tow_km + ' km' : '') : null],
-      ['Accident', job.accident ? 'yes' + (job.insurer_line ? ' · ' + job.insurer_line.name_en + ' ' + job.insurer_line.phone : '') : null],
-      ['Deadline', clockText(job.deadline_s)],
-      ['Quote', job.quote ? yuan(job.quote.total_yuan) : null],
+    if (!job) { closeDetail(); return; }
+    clear(detail).classList.remove('hidden');
+    detail.append(el('div', { className: 'detail-head' },
+      el('h3', {}, t('Job {job}', { job: job.id }) + ' · ' + label('job_state', job.state)),
+      el('button', { className: 'small', id: 'detail-close', 'aria-label': t('Close'), onclick: closeDetail }, '×')));
+    const placement = job.placement;
+    detail.append(kv([
+      [t('Caller'), job.caller.name + ' ' + job.caller.phone + (job.caller.gender ? ' (' + label('gender', job.caller.gender) + ')' : '')],
+      [t('Vehicle'), [job.vehicle.plate, job.vehicle.model, job.vehicle.colour].filter(Boolean).join(' · ')],
+      [t('Member'), job.member ? t('yes, card {card}', { card: job.member_card || '' }) : t('no') + (job.customer_details ? ' · ' + job.customer_details : '')],
+      [t('Where'), (placement ? placement.road_name + ' · ' + label('zone', placement.zone) : '') + (job.landmarks ? ' · ' + job.landmarks : '')],
+      [t('Fault'), label('fault', job.fault_category) + (job.fault_symptoms ? ': ' + job.fault_symptoms : '')],
+      [t('Need'), job.customer_need],
+      [t('Truck'), (job.truck_id || t('none')) + ' (' + t('needs a {kind}', { kind: label('kind', job.required_kind) }) + ')'],
+      [t('Tow to'), job.tow_destination_name ? job.tow_destination_name + (job.tow_km ? ' · ' + t('{km} km', { km: job.tow_km }) : '') : null],
+      [t('Accident'), job.accident ? t('yes') + (job.insurer_line ? ' · ' + inLanguage(job.insurer_line.name_zh, job.insurer_line.name_en) + ' ' + job.insurer_line.phone : '') : null],
+      [t('Received'), clockText(job.created_at_s)],
+      [t('Deadline'), clockText(job.deadline_s)],
+      [t('Quote'), job.quote ? yuan(job.quote.total_yuan) : null],
     ]));
     if (job.promise) {
-      box.append(el('div', {}, statusBadge(job.promise.status), ' ETA ' + clockText(job.promise.eta_at_s)
-        + (job.promise.estimated ? ' (估算 estimated: beyond the road data)' : '')
+      detail.append(el('div', {}, badgeElement(jobBadge(job)), ' ' + t('Arrival {eta}', { eta: clockText(job.promise.eta_at_s) })
+        + (job.promise.estimated ? ' (' + t('estimated: beyond the road data') + ')' : '')
         + (reasonsText(job.promise) ? ' · ' + reasonsText(job.promise) : '')));
-      box.append(el('div', { className: 'script' }, job.promise.script_zh, el('br'), job.promise.script_en));
+      detail.append(script(job.promise.script_zh, job.promise.script_en));
     }
     const actions = el('div', { className: 'actions' });
     for (const next of job.allowed_next) {
-      if (next === 'received' || next === 'assigned') continue;
-      actions.append(el('button', { dataset: { advance: next }, onclick: () => command('advance', { job_id: job.id, state: next, version: job.version }) }, next.replace('_', ' ')));
+      if (next === 'received' || next === 'assigned' || next === 'cancelled') continue;
+      actions.append(el('button', { dataset: { advance: next }, onclick: () => command('advance', { job_id: job.id, state: next, version: job.version }) }, t('→ {state}', { state: label('job_state', next) })));
     }
     if (job.state === 'on_scene' && !job.tow_destination) {
-      actions.append(el('button', { onclick: () => command('convert_to_tow', { job_id: job.id, version: job.version }) }, 'convert to tow'));
+      actions.append(el('button', { onclick: () => command('convert_to_tow', { job_id: job.id, version: job.version }) }, t('Convert to a tow')));
     }
     if (job.state === 'received') {
-      actions.append(el('button', { onclick: () => command('propose', { job_id: job.id }, (a) => renderProposal(box, job, a.proposal)) }, 'propose a truck'));
+      actions.append(el('button', { onclick: () => command('propose', { job_id: job.id }, (a) => renderProposal(detail, job, a.proposal)) }, t('Propose a truck')));
     }
-    box.append(actions);
-    box.append(el('h3', {}, 'History'));
-    box.append(el('table', {}, job.history.map((h) => el('tr', {}, el('td', {}, clockText(h.at_s)), el('td', {}, h.state.replace('_', ' ')), el('td', {}, h.note)))));
+    if (job.allowed_next.includes('cancelled')) {
+      actions.append(el('button', { className: 'danger', id: 'cancel-job', onclick: () => askCancel(job) }, t('Cancel…')));
+    }
+    detail.append(actions);
+    detail.append(el('h3', {}, t('History')));
+    detail.append(el('table', { className: 'history' }, job.history.map((h) => el('tr', {},
+      el('td', {}, clockText(h.at_s)), el('td', {}, label('job_state', h.state)), el('td', {}, h.note)))));
   }
 
   // ------------------------------------------------------------------ intake
-  const form = document.getElementById('intake-form');
-  const faultSelect = document.getElementById('fault-category');
+  const form = byId('intake-form');
+  const faultSelect = byId('fault-category');
   for (const kind of ['service', 'flatbed']) {
-    const group = el('optgroup', { label: kind === 'service' ? 'fixed on the spot (service vehicle)' : 'needs a flatbed tow truck' });
-    for (const f of cfg.faults.filter((x) => x.kind === kind)) group.append(el('option', { value: f.id }, f.id.replace(/_/g, ' ')));
+    const group = el('optgroup', { label: kind === 'service' ? t('fixed on the spot (service vehicle)') : t('needs a flatbed tow truck') });
+    for (const f of cfg.faults.filter((x) => x.kind === kind)) group.append(el('option', { value: f.id }, label('fault', f.id)));
     faultSelect.append(group);
   }
-  const insurerSelect = document.getElementById('insurer');
-  for (const i of cfg.insurers) insurerSelect.append(el('option', { value: i.id }, i.name_zh + ' ' + i.name_en + ' ' + i.phone));
+  const insurerSelect = byId('insurer');
+  for (const i of cfg.insurers) insurerSelect.append(el('option', { value: i.id }, inLanguage(i.name_zh, i.name_en) + ' ' + i.phone));
 
   function pick(what) {
     state.picking = what;
     document.body.classList.add('picking');
-    notice('Click the map to set the ' + (what === 'tow' ? 'tow destination' : 'car location') + '.', '');
+    notice(what === 'tow' ? t('Click the map to set the tow destination.') : t('Click the map to set the car location.'), '');
   }
-  document.getElementById('pick-location').addEventListener('click', () => pick('location'));
-  document.getElementById('pick-tow').addEventListener('click', () => pick('tow'));
-  map.on('click', (e) => {
-    const intakeOpen = document.getElementById('tab-intake').classList.contains('active');
-    if (!state.picking && !intakeOpen) return;
+  byId('pick-location').addEventListener('click', () => pick('location'));
+  byId('pick-tow').addEventListener('click', () => pick('tow'));
+
+  function setPicked(at) {
     const what = state.picking || 'location';
-    const lon = e.latlng.lng.toFixed(6);
-    const lat = e.latlng.lat.toFixed(6);
+    const lon = at.lng.toFixed(6);
+    const lat = at.lat.toFixed(6);
     if (what === 'tow') { form.tow_lon.value = lon; form.tow_lat.value = lat; } else {
       form.lon.value = lon; form.lat.value = lat; form.crs.value = 'wgs84';
+      pickLayer.clearLayers();
+      L.marker(at, { icon: L.divIcon({ html: el('div', { className: 'pick-marker' }), className: '', iconSize: [14, 14], iconAnchor: [7, 7] }), interactive: false }).addTo(pickLayer);
     }
-    pickLayer.clearLayers();
-    L.marker(e.latlng, { icon: L.divIcon({ html: el('div', { className: 'pick-marker' }), className: '', iconSize: [14, 14], iconAnchor: [7, 7] }), interactive: false }).addTo(pickLayer);
     state.picking = null;
     document.body.classList.remove('picking');
+  }
+  map.on('click', (e) => { if (state.picking || intakeOpen()) setPicked(e.latlng); });
+
+  // Place search: roads, crossings, partial names, pinyin (GET /api/places).
+  const search = byId('place-search');
+  const results = byId('place-results');
+  let found = [];
+  let active = -1;
+  let searchTimer = null;
+  let searchSeq = 0;
+  function closeResults() { results.classList.add('hidden'); search.setAttribute('aria-expanded', 'false'); active = -1; }
+  function highlight(i) {
+    active = i;
+    [...results.children].forEach((li, k) => li.setAttribute('aria-selected', String(k === i)));
+    if (results.children[i]) { results.children[i].scrollIntoView({ block: 'nearest' }); search.setAttribute('aria-activedescendant', results.children[i].id); }
+  }
+  function choosePlace(i) {
+    const place = found[i];
+    if (!place) return;
+    const at = L.latLng(place.lonlat[1], place.lonlat[0]);
+    state.picking = 'location';
+    setPicked(at);
+    if (!form.landmarks.value) form.landmarks.value = place.name;
+    search.value = place.name;
+    closeResults();
+    searchLayer.clearLayers();
+    map.setView(at, Math.max(map.getZoom(), 15));
+    form.caller_name.focus();
+  }
+  function showResults(answer) {
+    found = answer.results;
+    clear(results);
+    searchLayer.clearLayers();
+    if (!found.length) {
+      results.append(el('li', { className: 'empty' }, t('No road or crossing matches “{query}”.', { query: answer.query })));
+    }
+    found.forEach((place, i) => {
+      results.append(el('li', { id: 'place-' + i, role: 'option', dataset: { index: i }, onmousedown: (e) => { e.preventDefault(); choosePlace(i); } },
+        el('span', { className: 'place-number' }, String(i + 1)),
+        el('span', { className: 'place-name' }, place.name),
+        el('span', { className: 'muted small' }, ' ' + (place.kind === 'crossing' ? t('crossing') : t('road')) + (place.zone ? ' · ' + label('zone', place.zone) : ''))));
+      const icon = L.divIcon({ html: el('div', { className: 'search-pin' }, String(i + 1)), className: 'search-marker', iconSize: [20, 20], iconAnchor: [10, 10] });
+      L.marker(latlng(place.lonlat), { icon, keyboard: false }).on('click', () => choosePlace(i)).addTo(searchLayer);
+    });
+    results.classList.remove('hidden');
+    search.setAttribute('aria-expanded', 'true');
+    if (found.length) {
+      highlight(0);
+      map.fitBounds(L.latLngBounds(found.map((p) => latlng(p.lonlat))).pad(0.3), { maxZoom: 15 });
+    }
+  }
+  function runSearch() {
+    const query = search.value.trim();
+    if (!query) { closeResults(); searchLayer.clearLayers(); return; }
+    const seq = ++searchSeq;
+    fetch('/api/places?q=' + encodeURIComponent(query) + '&limit=8', { credentials: 'same-origin' })
+      .then((r) => r.json())
+      .then((answer) => {
+        if (seq !== searchSeq) return;  // a newer query is under way
+        if (answer.ok === false) { notice(t('Refused: {reason}', { reason: errorText(answer.error) }), 'error'); return; }
+        showResults(answer);
+      })
+      .catch(() => notice(t('Place search failed.'), 'error'));
+  }
+  search.addEventListener('input', () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
+  search.addEventListener('keydown', (e) => {
+    const open = !results.classList.contains('hidden') && found.length;
+    if (e.key === 'ArrowDown' && open) { e.preventDefault(); highlight(Math.min(active + 1, found.length - 1)); }
+    else if (e.key === 'ArrowUp' && open) { e.preventDefault(); highlight(Math.max(active - 1, 0)); }
+    else if (e.key === 'Enter') {
+      e.preventDefault();  // never submits the form
+      if (open && active >= 0) choosePlace(active); else { clearTimeout(searchTimer); runSearch(); }
+    } else if (e.key === 'Escape') closeResults();
   });
+  search.addEventListener('blur', () => setTimeout(closeResults, 150));
 
   function number(text) { const v = Number(text); return text.trim() !== '' && Number.isFinite(v) ? v : text; }
 
@@ -538,38 +856,79 @@
     return data;
   }
 
+  // The form input an error's field names (caller.phone -> caller_phone), to focus it.
+  const FIELD_INPUT = { 'caller.name': 'caller_name', 'caller.phone': 'caller_phone', 'caller.gender': 'caller_gender',
+    'vehicle.plate': 'plate', 'vehicle.model': 'model', 'vehicle.colour': 'colour', location: 'lon', tow_destination: 'tow_lon' };
+  function focusField(field) {
+    const name = FIELD_INPUT[field] || (field || '').split('.')[0];
+    const input = form.elements[name];
+    if (input && input.focus) { input.focus(); input.classList.add('invalid'); }
+  }
+
+  function newCall() {
+    form.reset();
+    for (const input of form.querySelectorAll('.invalid')) input.classList.remove('invalid');
+    clear(byId('intake-result'));
+    pickLayer.clearLayers();
+    searchLayer.clearLayers();
+    search.value = '';
+    closeResults();
+    clearNotice();
+    showTab('intake');
+    search.focus();
+  }
+  byId('new-call').addEventListener('click', newCall);
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey && (e.key === 'n' || e.key === 'N')) { e.preventDefault(); newCall(); }
+  });
+  for (const input of form.querySelectorAll('input, select, textarea')) input.addEventListener('input', () => input.classList.remove('invalid'));
+
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const button = document.getElementById('intake-submit');
+    const button = byId('intake-submit');
+    const box = clear(byId('intake-result'));  // an old refusal never stays above a new answer
+    clearNotice();
     button.disabled = true;
     socket.timeout(20000).emit('intake', intakePayload(), (err, answer) => {
       button.disabled = false;
-      const box = clear(document.getElementById('intake-result'));
-      if (err) { notice('intake: no answer from the server', 'error'); return; }
+      if (err) { notice(t('intake: no answer from the server'), 'error'); return; }
       if (!answer.ok) {
-        box.append(el('p', { className: 'notice error', id: 'intake-error' }, 'Not registered: ' + errorText(answer.error)));
+        box.append(el('p', { className: 'notice error', id: 'intake-error' }, t('Not registered: {reason}', { reason: errorText(answer.error) })));
+        box.scrollIntoView({ block: 'nearest' });
+        focusField(answer.error.field);
         return;
       }
       upsertJob(answer.job);
-      renderLists();
       state.lastIntake = answer.job.id;
-      renderIntakeResult(box, answer.job, answer.proposal);
+      renderLists();
+      pickLayer.clearLayers();
+      renderIntakeResult(box, answer.job, answer.proposal, answer.warnings || []);
+      box.scrollIntoView({ block: 'start' });
+      const confirm = byId('confirm-dispatch');
+      (confirm || box).focus();
     });
   });
 
-  function renderIntakeResult(box, job, proposal) {
+  function renderIntakeResult(box, job, proposal, warnings) {
     const q = job.quote;
-    box.append(el('h3', { id: 'intake-job' }, 'Job ' + job.id + ' registered'));
-    box.append(el('div', { id: 'triage' }, 'Triage: needs a ', el('strong', {}, job.required_kind === 'flatbed' ? 'flatbed tow truck 清障车' : 'service vehicle 维修服务车'),
-      ' · ' + job.fault_category.replace(/_/g, ' ') + ' · ' + (job.placement ? job.placement.zone.replace(/_/g, ' ') + (job.placement.on_highway ? ' · on a highway' : '') + ' · ' + job.placement.road_name : '')));
-    if (job.tow_destination_name) box.append(el('div', {}, 'Tow to ' + job.tow_destination_name + (job.tow_km !== null ? ' · ' + job.tow_km + ' road km' : '')));
-    box.append(el('h3', {}, 'Quote 报价'));
+    box.append(el('h3', { id: 'intake-job' }, t('Job {job} registered', { job: job.id })));
+    for (const w of warnings) {
+      const other = t('{job} ({state}, {time})', { job: w.job_id, state: label('job_state', w.state), time: clockText(w.at_s) });
+      box.append(el('p', { className: 'notice warning duplicate-warning' }, w.kind === 'duplicate_plate'
+        ? t('Possible duplicate: the same plate called within the hour: {other}', { other })
+        : t('Possible duplicate: the same phone called within the hour: {other}', { other })));
+    }
+    const placement = job.placement;
+    box.append(el('div', { id: 'triage' }, t('Triage') + ': ', el('strong', {}, label('kind', job.required_kind)),
+      ' · ' + label('fault', job.fault_category) + (placement ? ' · ' + label('zone', placement.zone) + (placement.on_highway ? ' · ' + t('on a highway') : '') + ' · ' + placement.road_name : '')));
+    if (job.tow_destination_name) box.append(el('div', {}, t('Tow to {place}', { place: job.tow_destination_name }) + (job.tow_km !== null ? ' · ' + t('{km} road km', { km: job.tow_km }) : '')));
+    box.append(el('h3', {}, t('Quote')));
     box.append(el('table', { id: 'quote-items' },
-      q.items.map((i) => el('tr', {}, el('td', {}, i.label), el('td', { className: 'num' }, yuan(i.fee_yuan)))),
-      el('tr', {}, el('th', {}, 'Total'), el('th', { className: 'num', id: 'quote-total' }, yuan(q.total_yuan)))));
-    for (const n of q.notices) box.append(el('div', { className: 'small' }, n));
-    if (q.join_offer) box.append(el('div', { className: 'small' }, 'Join now: ' + yuan(q.join_offer.membership_yuan) + ' membership, then this service costs ' + yuan(q.join_offer.member_total_yuan)));
-    box.append(el('div', { className: 'script', id: 'quote-script' }, q.script_zh, el('br'), q.script_en));
+      q.items.map((i) => el('tr', {}, el('td', {}, inLanguage(i.label_zh || i.label, i.label)), el('td', { className: 'num' }, yuan(i.fee_yuan)))),
+      el('tr', {}, el('th', {}, t('Total')), el('th', { className: 'num', id: 'quote-total' }, yuan(q.total_yuan)))));
+    for (const n of (lang === 'zh' && q.notices_zh ? q.notices_zh : q.notices)) box.append(el('div', { className: 'small' }, n));
+    if (q.join_offer) box.append(el('div', { className: 'small' }, t('Join now: {fee} membership, then this service costs {total}', { fee: yuan(q.join_offer.membership_yuan), total: yuan(q.join_offer.member_total_yuan) })));
+    box.append(script(q.script_zh, q.script_en, 'quote-script'));
     renderProposal(box, job, proposal);
   }
 
@@ -579,35 +938,34 @@
     const old = box.querySelector('.proposal');
     if (old) old.remove();
     const part = el('div', { className: 'proposal', id: 'proposal' });
-    part.append(el('h3', {}, stale ? 'Fresh proposal 最新派车建议' : 'Proposed truck 派车建议'));
-    if (stale) {
-      part.append(el('p', { className: 'notice error', id: 'stale-proposal' },
-        '派车建议已过时，请核对新的建议后再次确认。 ' + (stale.message || 'The proposal was out of date: confirm again.')));
-    }
+    part.append(el('h3', {}, stale ? t('Fresh proposal') : t('Proposed truck')));
+    if (stale) part.append(el('p', { className: 'notice error', id: 'stale-proposal' }, t('The proposal was out of date: check the fresh one and confirm again.') + ' ' + (stale.message || '')));
     const best = proposal.best;
     if (!best) {
-      part.append(el('p', {}, statusBadge('late'), ' No suitable truck: ' + reasonsText(proposal)));
+      part.append(el('p', {}, badgeElement({ cls: 'late', text: label('status', 'late') }), ' ' + t('No suitable truck: {why}', { why: reasonsText(proposal) })));
     } else {
-      part.append(el('p', { id: 'proposal-best' }, el('strong', {}, best.truck), ' (' + best.kind + ') · ETA ' + best.eta_min + ' min'
-        + (proposal.estimated ? ' (估算 estimated)' : '') + ' · ', statusBadge(best.status),
+      part.append(el('p', { id: 'proposal-best' }, el('strong', {}, best.truck), ' (' + label('kind', best.kind) + ') · ' + t('arrives in {minutes} min', { minutes: best.eta_min })
+        + (proposal.estimated ? ' (' + t('estimated') + ')' : '') + ' · ', badgeElement({ cls: best.status, text: label('status', best.status) }),
         reasonsText(best) ? ' · ' + reasonsText(best) : ''));
     }
     if (proposal.reasons && proposal.reasons.includes('not_dispatched') && proposal.status === 'on_time') {
-      part.append(el('p', { className: 'small' }, 'The call has waited too long for a truck: ' + REASONS.not_dispatched + '.'));
+      part.append(el('p', { className: 'small' }, t('The call has waited too long for a truck.')));
     }
-    part.append(el('div', { className: 'script', id: 'proposal-script' }, proposal.script_zh, el('br'), proposal.script_en));
+    part.append(script(proposal.script_zh, proposal.script_en, 'proposal-script'));
     if (proposal.candidates.length) {
-      part.append(el('table', { id: 'alternatives' }, el('tr', {}, el('th', {}, 'Truck'), el('th', {}, 'ETA'), el('th', {}, 'Promise'), el('th', {})),
+      part.append(el('table', { id: 'alternatives' }, el('tr', {}, el('th', {}, t('Truck')), el('th', {}, t('Arrival')), el('th', {}, t('Promise')), el('th', {})),
         proposal.candidates.map((c) => el('tr', {},
-          el('td', {}, c.truck + ' ' + c.kind), el('td', {}, c.eta_min + ' min' + (c.wait_s > 0 ? ' (busy ' + Math.ceil(c.wait_s / 60) + ' min)' : '')),
-          el('td', {}, statusBadge(c.status)),
-          el('td', {}, el('button', { className: 'small', onclick: () => confirmDispatch(job.id, c, part) }, 'Dispatch'))))));
+          el('td', {}, c.truck + ' ' + label('kind', c.kind)),
+          el('td', {}, t('{minutes} min', { minutes: c.eta_min }) + (c.wait_s > 0 ? ' (' + t('busy {minutes} min', { minutes: Math.ceil(c.wait_s / 60) }) + ')' : '')),
+          el('td', {}, badgeElement({ cls: c.status, text: label('status', c.status) })),
+          el('td', {}, el('button', { className: 'small', onclick: () => confirmDispatch(job.id, c, part) }, t('Dispatch')))))));
     }
     if (best) {
-      const label = (stale ? 'Confirm again 再次确认: dispatch ' : 'Confirm: dispatch ') + best.truck;
-      part.append(el('button', { className: 'primary', id: 'confirm-dispatch', onclick: () => confirmDispatch(job.id, best, part) }, label));
+      const text = stale ? t('Confirm again: dispatch {truck}', { truck: best.truck }) : t('Confirm: dispatch {truck}', { truck: best.truck });
+      part.append(el('button', { className: 'primary', id: 'confirm-dispatch', onclick: () => confirmDispatch(job.id, best, part) }, text));
     }
     box.append(part);
+    return part;
   }
 
   // Confirm a truck of a proposal, sending what the dispatcher saw for it (arrival, promise
@@ -618,25 +976,38 @@
     if (candidate.eta_at_s !== null && candidate.eta_at_s !== undefined) payload.eta_at_s = candidate.eta_at_s;
     if (candidate.status) payload.status = candidate.status;
     command('dispatch', payload, () => {
-      part.append(el('p', { className: 'notice ok', id: 'dispatched' }, jobId + ' dispatched to ' + candidate.truck));
+      part.append(el('p', { className: 'notice ok', id: 'dispatched', tabindex: '-1' }, t('{job} dispatched to {truck}', { job: jobId, truck: candidate.truck })));
       const button = part.querySelector('#confirm-dispatch');
       if (button) button.disabled = true;
+      byId('dispatched').focus();
     }, (error) => {
       const box = part.parentNode;
-      if (!error.proposal || !box) return;
-      renderProposal(box, state.jobs.get(jobId) || job || { id: jobId }, error.proposal, error);
+      if (!error.proposal || !box) return undefined;
+      const fresh = renderProposal(box, state.jobs.get(jobId) || job || { id: jobId }, error.proposal, error);
+      const again = fresh.querySelector('#confirm-dispatch');
+      if (again) again.focus();
+      return 'shown';
     });
   }
 
+  // ------------------------------------------------------------------ language
+  byId('lang-toggle').addEventListener('click', (e) => {
+    fetch('/api/language', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': cfg.csrf_token },
+      body: JSON.stringify({ lang: e.currentTarget.dataset.lang }),
+    }).then((r) => { if (r.ok) window.location.reload(); else notice(t('Could not change the language.'), 'error'); });
+  });
+
   // ------------------------------------------------------------------ socket
   const socket = io({ transports: ['websocket', 'polling'] });
-  const conn = document.getElementById('conn');
-  document.getElementById('user').textContent = cfg.user;
+  const conn = byId('conn');
+  byId('user').textContent = cfg.user;
 
-  socket.on('connect', () => { conn.textContent = 'live'; conn.className = 'conn online'; });
-  socket.on('disconnect', () => { conn.textContent = 'offline'; conn.className = 'conn offline'; });
+  socket.on('connect', () => { conn.textContent = t('live'); conn.className = 'conn online'; });
+  socket.on('disconnect', () => { conn.textContent = t('offline'); conn.className = 'conn offline'; });
   socket.on('connect_error', (err) => {
-    conn.textContent = 'offline'; conn.className = 'conn offline';
+    conn.textContent = t('offline'); conn.className = 'conn offline';
     if (err && /login/.test(err.message || '')) window.location.href = '/login';
   });
 
@@ -646,11 +1017,11 @@
 
   socket.on('state', (s) => {
     setClock(s.now_s, s.speed);
-    document.getElementById('clock').textContent = clockText(simNow());
-    document.getElementById('band').textContent = s.band.replace('_', ' ');
-    document.getElementById('speed').textContent = s.speed !== 1 ? 'simulation ×' + s.speed : (cfg.sim ? 'simulation' : '');
+    byId('clock').textContent = clockText(simNow());
+    byId('band').textContent = label('band', s.band);
+    byId('speed').textContent = s.speed !== 1 ? t('simulation ×{speed}', { speed: s.speed }) : (cfg.sim ? t('simulation') : '');
     state.trucks.clear();
-    for (const t of s.trucks) upsertTruck(t);
+    for (const tr of s.trucks) upsertTruck(tr);
     for (const id of [...routeLines.keys()]) if (!state.trucks.has(id)) refreshRoute({ id });
     const ids = new Set(s.jobs.map((j) => j.id));
     for (const id of [...state.jobs.keys()]) if (!ids.has(id)) removeJob(id);
@@ -659,8 +1030,9 @@
     for (const a of s.alerts) state.alerts.set(a.job_id, a);
     refreshTruckMarkers();
     renderLists();
+    if (state.selectedJob) renderJobDetail();
     if (!state.fitted && truckMarkers.size) {
-      const points = [...state.trucks.values()].map((t) => latlng(t.position)).concat([...state.jobs.values()].map((j) => latlng(j.location)));
+      const points = [...state.trucks.values()].map((tr) => latlng(tr.position)).concat([...state.jobs.values()].filter((j) => j.location).map((j) => latlng(j.location)));
       map.fitBounds(L.latLngBounds(points).pad(0.05));
       state.fitted = true;
     }
@@ -679,38 +1051,39 @@
     upsertTruck(truck);
     refreshTruckMarkers();
     renderTrucks();
+    renderFleet();
   });
 
   socket.on('job_updated', (job) => {
     upsertJob(job);
     renderJobs();
     renderAlerts();
+    if (state.selectedJob === job.id) renderJobDetail();
   });
 
   socket.on('promise_alert', (alert) => {
-    state.alerts.set(alert.job_id, alert);
+    raiseAlert(alert);
     renderAlerts();
+    renderJobs();
   });
 
-  socket.on('error', (e) => {  // the acknowledgement carries the same error
-    lastError = e;
-    notice('Refused: ' + errorText(e), 'error');
-  });
+  socket.on('error', (e) => { lastError = e; });  // the acknowledgement carries it and shows it
 
-  // ------------------------------------------------------------------ once a second
+  // ------------------------------------------------------------------ once a second: timers only
   setInterval(() => {
-    document.getElementById('clock').textContent = clockText(simNow());
+    byId('clock').textContent = clockText(simNow());
     for (const job of state.jobs.values()) {
       const marker = jobMarkers.get(job.id);
       const node = marker && marker.getElement && marker.getElement();
       const span = node && node.querySelector('.countdown');
       if (span) span.textContent = countdownText(job);
-    }
-    for (const span of document.querySelectorAll('#jobs-list .countdown')) {
-      const job = state.jobs.get(span.parentNode.dataset.jobId);
-      if (job) span.textContent = countdownText(job);
+      const row = jobRows.get(job.id);
+      if (row) row.querySelector('.timer').textContent = job.state === 'received' ? waitingText(job) : countdownText(job);
     }
   }, 1000);
 
-  window.rescueMap = { lastError: () => lastError, state, map, socket, truckMarkers, jobMarkers, roads: roadsLayer, rings: ringsLayer };
+  window.rescueMap = {
+    lastError: () => lastError, state, map, socket, truckMarkers, jobMarkers, jobsLayer, trucksLayer, base,
+    alertsSounded: () => state.alertsSounded,
+  };
 })();
