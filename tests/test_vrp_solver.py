@@ -413,6 +413,7 @@ def run_command(argv: list[str]) -> Any:
     parser = argparse.ArgumentParser()
     solve_commands.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
+    args.lang = "zh"  # rescue.cli.main sets the language of the messages
     return args.handler(args)
 
 

@@ -721,7 +721,7 @@
     detail.append(actions);
     detail.append(el('h3', {}, t('History')));
     detail.append(el('table', { className: 'history' }, job.history.map((h) => el('tr', {},
-      el('td', {}, clockText(h.at_s)), el('td', {}, label('job_state', h.state)), el('td', {}, h.note)))));
+      el('td', {}, clockText(h.at_s)), el('td', {}, label('job_state', h.state)), el('td', {}, inLanguage(h.note_zh || h.note, h.note))))));
   }
 
   // ------------------------------------------------------------------ intake
