@@ -341,3 +341,27 @@ def dispatcher() -> Iterator[Callable[[Server], Listener]]:
     yield open_listener
     for listener in opened:
         listener.client.disconnect()
+
+
+# ---------------------------------------------------------------------------- browser
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [  # ../shared/docs/BROWSER_TESTS.md: no background requests to the internet
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (one per test module); skips without it."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

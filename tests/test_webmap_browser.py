@@ -19,19 +19,9 @@ from geo.i18n import translate
 from optimizer.dispatch.labels import KIND
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 XSS_NAME = '<img src=x onerror="window.__xss=1">王先生'
 
 
@@ -43,13 +33,6 @@ def zh(msgid: str, **params: Any) -> str:
 
 
 Listener = Any  # a conftest.Listener: another dispatcher
-
-
-@pytest.fixture(scope="module")
-def server(live_server: Server) -> Server:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    return live_server
 
 
 def _visible_truck(page: Any, *, kind: str, exclude: set[str]) -> tuple[str, float, float]:
@@ -105,39 +88,39 @@ def _job_on(page: Any, job_id: str, truck_id: str) -> None:
 
 
 def test_dispatcher_registers_a_call_and_drags_it_to_another_truck(
-    server: Server,
+    chromium: Any,
+    live_server: Server,
     make_call: Callable[..., dict[str, Any]],
     centre: tuple[float, float],
     dispatcher: Callable[[Server], Listener],
 ) -> None:
+    server = live_server
     listener = dispatcher(server)
     listener.wait_for("state", lambda s: len(s["trucks"]) == 46)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        try:
-            _log_in_and_see_the_fleet(page, server)
-            job_id, best = _register_and_confirm_a_call(page, listener, centre)
-            _drag_to_other_trucks(page, listener, job_id, best)
-            # A tow job (registered by the other dispatcher) dropped on a service vehicle.
-            tow_call = make_call((116.45, 39.93), "engine_failure")
-            _refused_drag_shows_its_reason(page, listener, tow_call, exclude={best})
-            # The caller's name was shown as text, never run as HTML.
-            page.click(f'#jobs-list li[data-job-id="{job_id}"]')
-            assert XSS_NAME in page.text_content("#job-detail")
-            assert page.evaluate("window.__xss") is None
-            assert page.locator("#job-detail img").count() == 0
-        finally:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "webmap.png"))
-            browser.close()
-        assert problems == []
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    try:
+        _log_in_and_see_the_fleet(page, server)
+        job_id, best = _register_and_confirm_a_call(page, listener, centre)
+        _drag_to_other_trucks(page, listener, job_id, best)
+        # A tow job (registered by the other dispatcher) dropped on a service vehicle.
+        tow_call = make_call((116.45, 39.93), "engine_failure")
+        _refused_drag_shows_its_reason(page, listener, tow_call, exclude={best})
+        # The caller's name was shown as text, never run as HTML.
+        page.click(f'#jobs-list li[data-job-id="{job_id}"]')
+        assert XSS_NAME in page.text_content("#job-detail")
+        assert page.evaluate("window.__xss") is None
+        assert page.locator("#job-detail img").count() == 0
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "webmap.png"))
+        page.close()
+    assert problems == []
 
 
 def _log_in_and_see_the_fleet(page: Any, server: Server) -> None:

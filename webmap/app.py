@@ -286,7 +286,7 @@ def index() -> Any:
         "user": session["user"],
         "lang": lang,
         "catalogue": catalogue(lang),
-        "labels": page_labels(lang),
+        "labels": page_labels(lang, rules),
         "csrf_token": generate_csrf(),
         "sim": rt.sim is not None,
         "speed": rt.center.clock.speed,
