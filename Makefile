@@ -44,8 +44,8 @@ bench: install data
 	@$(BIN)/python benchmarks/readme_figures.py
 
 lint: install-python
-	@$(BIN)/ruff check geo optimizer webmap rescue tests benchmarks
-	@$(BIN)/ruff format --check geo optimizer webmap rescue tests benchmarks
+	@$(BIN)/ruff check geo optimizer records webmap rescue tests benchmarks
+	@$(BIN)/ruff format --check geo optimizer records webmap rescue tests benchmarks
 	@$(BIN)/mypy
 
 # The message catalogue: extract every marked text into i18n/messages.pot and merge it into
@@ -53,7 +53,7 @@ lint: install-python
 # until they are translated).
 I18N_KEYWORDS := -k N_ -k InputError:3 -k translate -k both -k t
 i18n: install-python
-	@$(BIN)/pybabel -q extract -F i18n/babel.cfg $(I18N_KEYWORDS) --add-location=file --sort-by-file -o i18n/messages.pot geo optimizer webmap rescue
+	@$(BIN)/pybabel -q extract -F i18n/babel.cfg $(I18N_KEYWORDS) --add-location=file --sort-by-file -o i18n/messages.pot geo optimizer records webmap rescue
 	@for lang in zh_CN en; do \
 	  test -f i18n/$$lang/LC_MESSAGES/messages.po || $(BIN)/pybabel -q init -i i18n/messages.pot -d i18n -l $$lang; \
 	  $(BIN)/pybabel -q update --no-fuzzy-matching -i i18n/messages.pot -d i18n -l $$lang; \

@@ -54,7 +54,7 @@ from webmap import server
 from webmap.app import create_app, start_live
 from webmap.app import socketio as server_socketio
 from webmap.client import cookie_header, log_in
-from webmap.store import EventStore
+from records.store import EventStore
 
 TARGET_P99_MS = 200.0
 TARGET_DRAG_SEEN_MS = 1000.0

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
 from geo.i18n import N_, translate
+from records.store import USER_NAME
 from rescue.args import fleet_file, port, positive_number, whole_number
+from rescue.store_args import add_db_argument, opened_store
 from webmap.app import serve
-from webmap.store import DEFAULT_DB_PATH, USER_NAME, EventStore
 
 MAX_SIM_SPEED = 3600.0
 """An hour of dispatch per real second: faster, trucks would cross town between two
@@ -21,20 +21,6 @@ updates of the map."""
 MAX_CALLS_PER_HOUR = 3600.0
 """A call a second, far beyond what any dispatch room (or the sample fleet) can take."""
 MAX_SEED = 2**32 - 1  # every seed up to this gives its own run; a longer one is a paste
-
-
-def _open_store(db: Path) -> EventStore:
-    """The ``--db`` store; :class:`InputError` when it cannot be opened or is not one."""
-    try:
-        return EventStore(db)
-    except OSError as error:
-        raise InputError(
-            "--db", str(db), "cannot open the store: {error}", error=error.strerror
-        ) from None
-    except sqlite3.Error as error:
-        raise InputError(
-            "--db", str(db), "cannot open the store: {error}", error=str(error)
-        ) from None
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -50,7 +36,8 @@ def _serve(args: argparse.Namespace) -> None:
         )
     if args.fleet is not None:
         fleet_file(args.fleet)
-    _open_store(args.db).close()
+    with opened_store(args):
+        pass
     serve(
         host=args.host,
         port=port_number,
@@ -77,13 +64,11 @@ def _read_password(lang: str) -> str:
 def _user_add(args: argparse.Namespace) -> dict[str, Any]:
     if not USER_NAME.match(args.name):
         raise InputError("name", args.name, "1-40 letters, digits, '.', '_' or '-'")
-    store = _open_store(args.db)
-    try:
+    with opened_store(args) as store:
         store.add_user(args.name, _read_password(args.lang))
-    finally:
-        store.close()
+        shown = str(store.path or store.engine.url.render_as_string(hide_password=True))
     message = translate(N_("Dispatcher {user} added."), args.lang, user=args.name)
-    return {"user": args.name, "created": True, "db": str(args.db), "message": message}
+    return {"user": args.name, "created": True, "db": shown, "message": message}
 
 
 def register(subparsers: Any) -> None:
@@ -100,12 +85,7 @@ def register(subparsers: Any) -> None:
         default="1",
         help=N_("clock speed: N simulated seconds per real second (default 1, at most 3600)"),
     )
-    run.add_argument(
-        "--db",
-        type=Path,
-        default=DEFAULT_DB_PATH,
-        help=N_("SQLite store (default data/runtime/dispatch.sqlite)"),
-    )
+    add_db_argument(run)
     run.add_argument("--fleet", help=N_("fleet file (default data/fleet.json)"))
     run.add_argument("--seed", help=N_("random seed of the simulation (0 to 2**32 - 1)"))
     run.add_argument("--calls-per-hour", help=N_("mean simulated calls per hour (default 30)"))
@@ -120,5 +100,5 @@ def register(subparsers: Any) -> None:
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help=N_("add a dispatcher; the password is read from stdin"))
     add.add_argument("name")
-    add.add_argument("--db", type=Path, default=DEFAULT_DB_PATH)
+    add_db_argument(add)
     add.set_defaults(handler=_user_add)

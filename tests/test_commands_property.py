@@ -44,9 +44,9 @@ from optimizer.dispatch.legs import drive_key
 from optimizer.dispatch.model import ALLOWED_TRANSITIONS, ON_TRUCK_STATES, JobState, TruckState
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
+from records.store import EventStore
 from webmap.center import FINAL_STATES, DispatchCenter
 from webmap.clock import ManualClock
-from webmap.store import EventStore
 
 FLEET = {
     "trucks": [

@@ -39,12 +39,12 @@ from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 
 from geo.i18n import translate
+from records.store import SECRET_FILE_MODE, SESSION_LIFETIME_S, EventStore
 from rescue.cli import build_parser
 from webmap.app import Runtime
 from webmap.app import socketio as flask_socketio
 from webmap.auth import FIRST_LOGIN_FILE, SessionSockets, ensure_first_user
 from webmap.client import cookie_header, form_token, log_in
-from webmap.store import SECRET_FILE_MODE, SESSION_LIFETIME_S, EventStore
 from webmap.throttle import (
     MAX_FAILURES_PER_ADDRESS,
     MAX_FAILURES_PER_NAME,

@@ -22,10 +22,10 @@ from optimizer.demand import HOURLY_PROFILE, DemandModel
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import load_business_rules
+from records.store import EventStore
 from webmap.center import DispatchCenter
 from webmap.clock import ManualClock
 from webmap.sim import SIM_USER, SimConfig, Simulation
-from webmap.store import EventStore
 
 MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 NO_RANDOM_CALLS = {"first_call_after_s": 1e9}

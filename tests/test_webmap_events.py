@@ -20,12 +20,12 @@ from geo.i18n import catalogue, translate
 from geo.router import Snap
 from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import Rules
+from records.store import EventStore
 from rescue.cli import main
 from webmap.app import Runtime, socketio
 from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user
 from webmap.clock import ManualClock
 from webmap.layers import MAIN_ROADS
-from webmap.store import EventStore
 
 MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 Login = Callable[[Flask], FlaskClient]  # the ``login`` fixture
@@ -678,16 +678,6 @@ def test_restart_rebuilds_the_state_from_the_store(
     sio2 = connect(again)
     ack = sio2.emit("intake", make_call(), callback=True)
     assert ack["job"]["id"] == "J00003"  # numbering goes on
-
-
-def test_events_are_append_only(tmp_path) -> None:
-    store = EventStore(tmp_path / "s.sqlite")
-    store.append("intake", {"job_id": "J1"}, at_s=1.0, user="u")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store._conn.execute("UPDATE events SET kind = 'x'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store._conn.execute("DELETE FROM events")
-    assert [e.kind for e in store.events()] == ["intake"]
 
 
 def test_a_failing_store_refuses_the_command_and_keeps_the_state(

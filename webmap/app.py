@@ -56,6 +56,8 @@ from optimizer.dispatch.labels import page_labels
 from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import load_business_rules
 from optimizer.dispatch.shops import Shops
+from records.database import WriterRefusedError
+from records.store import DEFAULT_DB_PATH, EventStore
 from webmap import auth, place_routes, server
 from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, RefusalError, StoreError
 from webmap.clock import Clock, SimClock
@@ -70,7 +72,6 @@ from webmap.layers import (
 from webmap.payloads import MAX_TRANSPORT_BYTES, SocketJson, check_payload
 from webmap.serialize import jsonable
 from webmap.sim import SimConfig, Simulation
-from webmap.store import DEFAULT_DB_PATH, EventStore
 from webmap.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 DEFAULTS: dict[str, Any] = {
-    "RESCUE_DB": str(DEFAULT_DB_PATH),
+    "RESCUE_DB": None,  # an SQLite file or a postgresql:// URL; default $RESCUE_DB_URL, else
+    # data/runtime/dispatch.sqlite (records.database.database_url)
     "RESCUE_FLEET": None,  # fleet file; default data/fleet.json
     "RESCUE_GEO": None,  # a loaded geo.places.Geo (tests share one)
     "RESCUE_CLOCK": None,  # a webmap.clock.Clock (tests use a ManualClock)
@@ -102,7 +104,6 @@ DEFAULTS: dict[str, Any] = {
     "TICK_S": 1.0,
     "PROMISE_WATCH_S": 1.0,  # promise checks and alerts (undispatched calls too), every second
     "POSITIONS_FLUSH_S": 5.0,
-    "SOCKETIO_MESSAGE_QUEUE": None,  # e.g. redis://... to share broadcasts between servers
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SECURE": False,  # `rescue serve --secure-cookies` behind TLS
@@ -145,7 +146,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     if config:
         app.config.from_mapping(config)
-    store = EventStore(Path(app.config["RESCUE_DB"]))
+    store = EventStore(app.config["RESCUE_DB"])
+    try:
+        # One writer per database: a second server on it would keep its own board.
+        store.claim_writer()
+    except WriterRefusedError:
+        store.close()
+        raise
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = store.secret_key()
     geo: Geo = app.config["RESCUE_GEO"] or load_geo()
@@ -192,8 +199,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "max_http_buffer_size": MAX_TRANSPORT_BYTES,
         "json": SocketJson,
     }
-    if app.config["SOCKETIO_MESSAGE_QUEUE"]:
-        options["message_queue"] = app.config["SOCKETIO_MESSAGE_QUEUE"]
     socketio.init_app(app, **options)
     app.wsgi_app = _SessionGate(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
@@ -579,7 +584,7 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
-    db: Path | None = None,
+    db: str | None = None,
     sim: bool = False,
     speed: float = 1.0,
     fleet: Path | None = None,
@@ -594,9 +599,8 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    db_path = Path(db) if db else DEFAULT_DB_PATH
     config: dict[str, Any] = {
-        "RESCUE_DB": str(db_path),
+        "RESCUE_DB": db,
         "SIM": sim,
         "SIM_SPEED": speed,
         "RESCUE_FLEET": str(fleet) if fleet else None,
@@ -605,7 +609,7 @@ def serve(
     }
     if calls_per_hour is not None:
         config["SIM_CALLS_PER_HOUR"] = calls_per_hour
-    _first_login(db_path, lang)
+    _first_login(db, lang)
 
     def load_app() -> Flask:
         app = create_app(config)
@@ -631,14 +635,16 @@ def serve(
     server.run(load_app, host=host, port=port)
 
 
-def _first_login(db_path: Path, lang: str) -> None:
-    """With no dispatcher yet, create the first login and say (in ``lang``) where it is."""
-    store = EventStore(db_path)
+def _first_login(db: str | None, lang: str) -> None:
+    """With no dispatcher yet, create the first login and say (in ``lang``) where it is
+    (beside the SQLite file; on PostgreSQL in the default runtime folder)."""
+    store = EventStore(db)
+    folder = (store.path or DEFAULT_DB_PATH).parent
     try:
-        password = auth.ensure_first_user(store, folder=db_path.parent)
+        password = auth.ensure_first_user(store, folder=folder)
     finally:
         store.close()
-    first_file = db_path.parent / auth.FIRST_LOGIN_FILE
+    first_file = folder / auth.FIRST_LOGIN_FILE
     if password:
         print(
             translate(

@@ -36,7 +36,7 @@ from flask import (
 )
 
 from geo.i18n import DEFAULT_LANGUAGE, N_, language, translate, translate_in
-from webmap.store import SECRET_FILE_MODE, EventStore
+from records.store import SECRET_FILE_MODE, EventStore
 from webmap.throttle import LoginThrottle
 
 FIRST_USER = "dispatcher"

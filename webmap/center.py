@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,9 @@ from optimizer.dispatch.promise import PromiseWatch
 from optimizer.dispatch.replan import ReplanResult, apply_replan, replan
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
+from records.jobs import JobRow, job_row
+from records.rules import load_record_rules
+from records.store import EventStore, InTransaction, encode_payload
 from webmap.clock import Clock, SimClock
 from webmap.job_ids import JobNumbers
 from webmap.payloads import check_payload
@@ -59,8 +62,7 @@ from webmap.replan_preview import (
     undo_payload,
     waiting_queues,
 )
-from webmap.serialize import jsonable, proposal_json
-from webmap.store import EventStore, encode_payload
+from webmap.serialize import job_json, jsonable, proposal_json
 from webmap.views import alert_view, job_view, snapshot_view, truck_view
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,9 @@ class DispatchCenter:
         self._applied_replan: AppliedReplan | None = None
         """The last re-plan applied, while it can be undone."""
         self.replay_report: dict[str, Any] = {"events": 0, "skipped": []}
+        self.record_rules = load_record_rules()
+        self._approach_m: dict[str, float] = {}
+        """Road metres of each job's drive to the scene (its work order's driven km)."""
         self._adopt_board_jobs()
 
     # ------------------------------------------------------------------ building
@@ -180,6 +185,9 @@ class DispatchCenter:
     def _replay(self) -> None:
         skipped = []
         count = 0
+        touched_by: dict[str, int] = {}
+        """The last event touching each job (its record must be as of that event)."""
+        links: list[tuple[str, int]] = []
         for event in self.store.events():
             count += 1
             try:
@@ -191,6 +199,9 @@ class DispatchCenter:
             self._record(touched, event.kind, event.user)
             self._remember_replan(event.kind, event.payload, touched)
             self._last_s = max(self._last_s, event.at_s)
+            touched_by.update(dict.fromkeys(touched.jobs, event.seq))
+            links.extend((job_id, event.seq) for job_id in touched.jobs)
+        self._backfill_records(touched_by, links)
         now_s = self._now()
         for truck_id, position in self.store.positions().items():
             if truck_id in self.board.trucks:
@@ -203,6 +214,19 @@ class DispatchCenter:
         for job_id in self._active:
             self._recheck(job_id, now_s=now_s)
         self.replay_report = {"events": count, "skipped": skipped}
+
+    def _backfill_records(
+        self, touched_by: Mapping[str, int], links: Sequence[tuple[str, int]]
+    ) -> None:
+        """Write the records of jobs whose events predate them (a database from before the
+        records, upgraded): the store keeps what it has, adds what is missing."""
+        self.store.link_events(links)
+        stale = self.store.stale_jobs(touched_by)
+        if stale:
+            self.store.backfill_jobs(
+                {job_id: touched_by[job_id] for job_id in stale}, self._job_rows(stale)
+            )
+            log.info("replay: records of %d jobs written from their events", len(stale))
 
     def _rebuild(self) -> None:
         """Throw the live state away and rebuild it from the store (after a failure)."""
@@ -670,8 +694,16 @@ class DispatchCenter:
                 who=who,
             )
 
-    def _commit(self, kind: str, payload: dict[str, Any], *, user: str) -> list[Message]:
-        """Apply through the board, store, then record; the caller holds the lock."""
+    def _commit(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        user: str,
+        also: Sequence[InTransaction] = (),
+    ) -> list[Message]:
+        """Apply through the board, store (with the touched jobs' records and ``also``, in
+        one transaction), then record; the caller holds the lock."""
         try:
             stored = encode_payload(payload)
         except ValueError as error:
@@ -686,7 +718,9 @@ class DispatchCenter:
             self._rebuild()
             raise
         try:
-            self.store.append(kind, stored, at_s=now_s, user=user)
+            self.store.append(
+                kind, stored, at_s=now_s, user=user, jobs=self._job_rows(touched.jobs), also=also
+            )
         except Exception as error:
             log.exception("storing %s failed; rebuilding the live state from the store", kind)
             self._rebuild()
@@ -694,6 +728,27 @@ class DispatchCenter:
         self._record(touched, kind, user)
         self._remember_replan(kind, payload, touched)
         return self._after(touched, now_s=now_s)
+
+    def _job_rows(self, job_ids: Iterable[str]) -> list[JobRow]:
+        """The records of ``job_ids`` as they are now (written with the event)."""
+        rows = []
+        for job_id in job_ids:
+            job = self.board.jobs[job_id]
+            rows.append(
+                job_row(
+                    job,
+                    truck=self.board.trucks.get(job.truck_id or ""),
+                    detail=job_json(
+                        job,
+                        version=self.versions.get(job_id, 0) + 1,
+                        promise=None,
+                        rules=self.rules,
+                    ),
+                    followup_due_after_s=self.record_rules.followup_due_s,
+                    driven_m=self._approach_m.get(job_id),
+                )
+            )
+        return rows
 
     # ------------------------------------------------------------------ applying
     def _apply(self, kind: str, payload: Mapping[str, Any], *, now_s: float) -> _Touched:
@@ -760,6 +815,9 @@ class DispatchCenter:
         try:
             for truck_id in touched.trucks:
                 self.drive_book.refresh(self.board, truck_id, now_s=now_s)
+                drive = self.drive_book.get(truck_id)
+                if drive is not None and drive.purpose == "to_scene" and drive.depart_s:
+                    self._approach_m[drive.job_id] = drive.route.length_m
             for job_id in touched.jobs:
                 if job_id in self._active:
                     alerts.extend(self._recheck(job_id, now_s=now_s, job_update=False))
