@@ -22,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 from socketio import Client as SocketClient
+from sqlalchemy import create_engine, text
 
 from geo.config import load_rules
 from geo.graph import build_drive_graph
@@ -31,6 +32,7 @@ from geo.speeds import SpeedModel
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
+from records.throwaway_postgres import throwaway_postgres
 from webmap.app import create_app, socketio
 from webmap.client import cookie_header, form_token, log_in
 from webmap.clock import ManualClock
@@ -365,3 +367,36 @@ def chromium() -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+# ---------------------------------------------------------------------------- databases
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server (initdb + pg_ctl on loopback) for the whole run; its
+    URL. Started only when a test asks for it; stopped and deleted at the end."""
+    with throwaway_postgres() as url:
+        yield url
+
+
+_database_numbers = iter(range(1, 1_000_000))
+
+
+def fresh_postgres_database(server_url: str) -> str:
+    """A new empty database on the throwaway server: its URL."""
+    name = f"test_{next(_database_numbers)}"
+    engine = create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty records database, once on SQLite (a file) and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "records.sqlite")
+    return fresh_postgres_database(request.getfixturevalue("postgres_server"))

@@ -24,7 +24,7 @@ from optimizer.dispatch.quote import make_quote
 from optimizer.dispatch.words import word
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("geo", "optimizer", "webmap", "rescue")
+PACKAGES = ("geo", "optimizer", "records", "webmap", "rescue")
 # The keywords of `make i18n` (Makefile I18N_KEYWORDS), added to Babel's defaults as
 # `pybabel extract -k` does.
 KEYWORDS = {**DEFAULT_KEYWORDS, **parse_keywords(["N_", "InputError:3", "translate", "both", "t"])}
