@@ -50,11 +50,11 @@ from _server import free_port, wait_ready
 from geo.config import data_dir
 from geo.network import load_network
 from geo.path import RoutePath
+from records.store import EventStore
 from webmap import server
 from webmap.app import create_app, start_live
 from webmap.app import socketio as server_socketio
 from webmap.client import cookie_header, log_in
-from records.store import EventStore
 
 TARGET_P99_MS = 200.0
 TARGET_DRAG_SEEN_MS = 1000.0

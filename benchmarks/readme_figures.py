@@ -190,6 +190,20 @@ def _place_search(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _report(r: dict[str, Any]) -> list[Row]:
+    return [
+        (
+            f"rescue statistics report over {r['jobs']:,} jobs ({r['days']} days), "
+            "SQLite / PostgreSQL (median)",
+            f"{r['report_s_sqlite']:.2f} / {r['report_s_postgres']:.2f} s",
+            f"job search ({r['queries']:,} queries) p99 {r['search_ms_p99_sqlite']:.1f} / "
+            f"{r['search_ms_p99_postgres']:.1f} ms, median {r['search_ms_median_sqlite']:.1f} / "
+            f"{r['search_ms_median_postgres']:.1f} ms",
+            f"≤ {r['target_report_s']:g} s; search p99 ≤ {r['target_search_ms_p99']:g} ms",
+        )
+    ]
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "routing": _routing,
     "assign": _assign,
@@ -201,6 +215,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "simulate": _simulate,
     "coverage": _coverage,
     "place_search": _place_search,
+    "report": _report,
 }
 
 

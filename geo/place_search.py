@@ -23,6 +23,7 @@ import bisect
 import heapq
 import itertools
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -529,9 +530,18 @@ def _crossings(
         )
 
 
-@cache
+_INDEX_LOCK = threading.Lock()
+
+
 def place_index(network: RoadNetwork) -> PlaceIndex:
-    """The :class:`PlaceIndex` of ``network``, built once per network object."""
+    """The :class:`PlaceIndex` of ``network``, built once per network object (threads
+    asking while it is built wait for it)."""
+    with _INDEX_LOCK:
+        return _built_index(network)
+
+
+@cache
+def _built_index(network: RoadNetwork) -> PlaceIndex:
     return PlaceIndex.from_network(network)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from optimizer.dispatch.model import HistoryEntry, Job, JobState, Truck
 from records import schema
 from records.days import beijing_day, beijing_hour
+from records.sql import upsert
 
 CONVERTED_NOTE = "converted to tow"
 """How a job's history says the crew found the car must be towed (§3)."""
@@ -54,6 +55,7 @@ class JobRow:
     accident: bool
     insurer: str | None
     detail: str
+    """The job's full JSON view (``job_details``)."""
     fees: dict[str, float] = field(default_factory=dict)
     """The quote's line items: code -> yuan."""
     followup_due_s: float | None = None
@@ -61,7 +63,7 @@ class JobRow:
 
     def columns(self) -> dict[str, Any]:
         values = dict(self.__dict__)
-        del values["fees"], values["followup_due_s"]
+        del values["fees"], values["followup_due_s"], values["detail"]
         return values
 
 
@@ -142,6 +144,7 @@ def write_jobs(connection: Connection, rows: Sequence[JobRow], *, seq: int) -> N
             values["order_no"] = next_order_no(connection, row.day)
             connection.execute(insert(jobs), values)
             known.add(row.job_id)
+        upsert(connection, schema.job_details, [{"job_id": row.job_id, "detail": row.detail}])
         connection.execute(delete(schema.job_fees).where(schema.job_fees.c.job_id == row.job_id))
         if row.fees:
             connection.execute(

@@ -17,6 +17,8 @@ class RecordRules:
     claim_paths: tuple[str, ...]
     membership_days: int
     membership_yuan: float
+    followup_outcomes: tuple[str, ...]
+    """SR §8: the outcomes of a follow-up call; ``complaint`` needs the complaint's text."""
 
     @classmethod
     def from_toml(cls, raw: Mapping[str, Any]) -> RecordRules:
@@ -28,6 +30,7 @@ class RecordRules:
             claim_paths=tuple(section["claim_paths"]),
             membership_days=int(section["membership_days"]),
             membership_yuan=float(raw["fees"]["membership_yuan"]),
+            followup_outcomes=tuple(section["followup_outcomes"]),
         )
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -46,6 +46,7 @@ from records.database import (
     sqlite_path,
 )
 from records.jobs import JobRow, write_jobs
+from records.sql import upsert
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -80,21 +81,6 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
     text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     text.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
     return text
-
-
-def upsert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` into ``table``, replacing the rows with the same primary key."""
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    keys = [column.name for column in table.primary_key.columns]
-    changed = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    if changed:
-        statement = statement.on_conflict_do_update(index_elements=keys, set_=changed)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    connection.execute(statement, list(rows))
 
 
 @dataclass(frozen=True)

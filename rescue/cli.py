@@ -35,6 +35,10 @@ COMMAND_MODULES = (
     "rescue.solve_commands",
     "rescue.simulate_commands",
     "rescue.webmap_commands",
+    "rescue.records_commands",
+    "rescue.member_commands",
+    "rescue.workorder_commands",
+    "rescue.report_commands",
 )
 
 

@@ -32,6 +32,8 @@ from geo.speeds import SpeedModel
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
+from records.members import add_member, get_member
+from records.store import EventStore
 from records.throwaway_postgres import throwaway_postgres
 from webmap.app import create_app, socketio
 from webmap.client import cookie_header, form_token, log_in
@@ -74,6 +76,26 @@ def shops(geo: Geo) -> Shops:
 def centre() -> tuple[float, float]:
     """Tiananmen ([lon, lat]), inside the 2nd ring: the default place of a call."""
     return (116.3975, 39.9087)
+
+
+MEMBER = {
+    "card_no": "BJ-000123",
+    "name": "王先生",
+    "phones": "13800138000",
+    "plates": "京N12345;京B54321;京B55555;京C11111;京AD12345",
+    "valid_from": "2026-01-01",
+    "valid_to": "2027-12-31",
+    "fee_paid_yuan": "380",
+    "receipt_no": "R20260101-0001",
+}
+"""The member :func:`make_call`'s calls come from (SERVICE_RULES §5: a member price needs a
+valid card), in the register of every test app and server."""
+
+
+def seed_member(store: EventStore) -> None:
+    """Put :data:`MEMBER` in ``store``'s register (once)."""
+    if get_member(store, MEMBER["card_no"]) is None:
+        add_member(store, MEMBER, user="setup", at_s=0.0)
 
 
 @pytest.fixture(scope="session")
@@ -150,6 +172,7 @@ def new_app(
         store = app.extensions["rescue"].store
         if not store.has_user(user):
             store.add_user(user, password)
+        seed_member(store)
         return app
 
     yield make
@@ -236,6 +259,9 @@ def _running_server(tmp: Path, user: str, password: str, *options: str) -> Itera
     )
     if added.returncode != 0:
         pytest.fail(f"`rescue user add` failed:\n{added.stdout}\n{added.stderr}")
+    store = EventStore(db)
+    seed_member(store)
+    store.close()
     port = _free_port()
     log = tmp / "server.log"
     with log.open("wb") as out:

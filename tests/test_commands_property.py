@@ -45,6 +45,7 @@ from optimizer.dispatch.model import ALLOWED_TRANSITIONS, ON_TRUCK_STATES, JobSt
 from optimizer.dispatch.rules import Rules
 from optimizer.dispatch.shops import Shops
 from records.store import EventStore
+from tests.conftest import seed_member
 from webmap.center import FINAL_STATES, DispatchCenter
 from webmap.clock import ManualClock
 
@@ -140,6 +141,7 @@ def _machine(
             super().__init__()
             self.folder = tempfile.TemporaryDirectory()
             self.store = EventStore(Path(self.folder.name) / "dispatch.sqlite")
+            seed_member(self.store)
             self.clock = ManualClock(START_S)
             self.center = self._open()
             self.errors = _Errors()

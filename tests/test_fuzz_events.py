@@ -29,6 +29,7 @@ from geo.errors import InputError
 from geo.places import Geo
 from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.model import JobState
+from tests.conftest import seed_member
 from webmap.app import Runtime, create_app, socketio
 from webmap.clock import ManualClock
 from webmap.payloads import EVENTS, MAX_DEPTH, MAX_EVENT_BYTES, Field, SocketJson, check_payload
@@ -99,6 +100,7 @@ def room(
             "SIM_CALLS_PER_HOUR": 60,
         }
     )
+    seed_member(app.extensions["rescue"].store)
     runtime: Runtime = app.extensions["rescue"]
     runtime.store.add_user(user, password)
     assert runtime.sim is not None

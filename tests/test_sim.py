@@ -23,6 +23,7 @@ from optimizer.dispatch.clock import epoch_at_clock
 from optimizer.dispatch.model import JobState
 from optimizer.dispatch.rules import load_business_rules
 from records.store import EventStore
+from tests.conftest import seed_member
 from webmap.center import DispatchCenter
 from webmap.clock import ManualClock
 from webmap.sim import SIM_USER, SimConfig, Simulation
@@ -35,6 +36,7 @@ _M_PER_DEG = 111_000.0
 @pytest.fixture
 def center(geo: Geo, tmp_path: Path, clock: ManualClock) -> Iterator[DispatchCenter]:
     store = EventStore(tmp_path / "sim.sqlite")
+    seed_member(store)
     yield DispatchCenter.open(store=store, geo=geo, rules=load_business_rules(), clock=clock)
     store.close()
 

@@ -58,7 +58,15 @@ from optimizer.dispatch.rules import load_business_rules
 from optimizer.dispatch.shops import Shops
 from records.database import WriterRefusedError
 from records.store import DEFAULT_DB_PATH, EventStore
-from webmap import auth, place_routes, server
+from webmap import (
+    auth,
+    member_routes,
+    place_routes,
+    records_routes,
+    report_routes,
+    server,
+    work_order_routes,
+)
 from webmap.center import REPLAN_TIME_LIMIT_S, DispatchCenter, RefusalError, StoreError
 from webmap.clock import Clock, SimClock
 from webmap.layers import (
@@ -83,6 +91,7 @@ VENDOR = {
     "leaflet": PROJECT_ROOT / "node_modules" / "leaflet" / "dist",
     "socket.io": PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist",
     "markercluster": PROJECT_ROOT / "node_modules" / "leaflet.markercluster" / "dist",
+    "echarts": PROJECT_ROOT / "node_modules" / "echarts" / "dist",
 }
 # Defence in depth behind the page's textContent-only rendering: scripts only from the app
 # itself, OSM tiles as the only outside resource.
@@ -193,6 +202,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages)
     app.register_blueprint(place_routes.places)
+    app.register_blueprint(records_routes.records)
+    app.register_blueprint(member_routes.members)
+    app.register_blueprint(report_routes.reports)
+    app.register_blueprint(work_order_routes.work_orders)
     app.after_request(_security_headers)
     options: dict[str, Any] = {
         "async_mode": "threading",

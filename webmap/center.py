@@ -48,6 +48,7 @@ from records.rules import load_record_rules
 from records.store import EventStore, InTransaction, encode_payload
 from webmap.clock import Clock, SimClock
 from webmap.job_ids import JobNumbers
+from webmap.member_intake import member_step
 from webmap.payloads import check_payload
 from webmap.replan_preview import (
     PREVIEW_TTL_S,
@@ -327,13 +328,27 @@ class DispatchCenter:
     # ------------------------------------------------------------------ commands
     def intake(self, data: Any, *, user: str) -> dict[str, Any]:
         """Register a call; answers the job (triage, quote), the proposal and ``warnings``:
-        the calls it may repeat (:func:`optimizer.dispatch.duplicates.duplicate_warnings`)."""
+        the calls it may repeat (:func:`optimizer.dispatch.duplicates.duplicate_warnings`).
+
+        A member's card is checked against the register, and a caller joining now
+        (``join_now``) is enrolled in the intake's transaction, priced as a member
+        (:mod:`webmap.member_intake`; the answer's ``enrolment`` has the receipt)."""
         # Whole-payload check first (the center's clock stamps the call: a client cannot
         # send created_at and backdate the promise).
         call = check_payload("intake", data)
         with self.lock:
             job_id = self._job_numbers.peek()
-            messages = self._commit("intake", {"job_id": job_id, "data": call}, user=user)
+            # The member register (live path only: a replayed intake is not checked again).
+            step = member_step(
+                self.store,
+                call,
+                job_id=job_id,
+                now_s=self._now(),
+                user=user,
+                rules=self.rules.intake,
+                record_rules=self.record_rules,
+            )
+            messages = self._commit("intake", step.event_payload(job_id), user=user, also=step.also)
             now_s = self._now()
             proposal = proposal_json(self.board.propose(job_id, now_s=now_s), now_s=now_s)
             warnings = duplicate_warnings(
@@ -342,7 +357,13 @@ class DispatchCenter:
                 now_s=now_s,
                 window_s=self.rules.intake.duplicate_window_s,
             )
-            answer = {"job": job_view(self, job_id), "proposal": proposal, "warnings": warnings}
+            answer: dict[str, Any] = {
+                "job": job_view(self, job_id),
+                "proposal": proposal,
+                "warnings": [*warnings, *step.warnings],
+            }
+            if step.enrolment is not None:
+                answer["enrolment"] = step.answer()
         self._send(messages)
         return answer
 

@@ -260,7 +260,8 @@ _SECONDS = Field("number", minimum=0, maximum=1e12)
 _PLAN_ID = Field("text", required=True, max_chars=40)
 EVENTS: dict[str, dict[str, Field]] = {
     "sync": {},
-    "intake": _object_fields(INTAKE_FIELDS),
+    "intake": {**_object_fields(INTAKE_FIELDS), "join_now": Field("bool")},
+    # join_now: the caller joins during the call (webmap/member_intake.py); live path only.
     "propose": {"job_id": _JOB_ID},
     "dispatch": {
         "job_id": _JOB_ID,

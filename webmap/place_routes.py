@@ -8,6 +8,7 @@ The index is built when the blueprint is registered, so the first search is not 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Blueprint, current_app, request
@@ -28,7 +29,10 @@ def _geo() -> Geo:
 
 @places.record_once
 def _warm_index(state: BlueprintSetupState) -> None:
-    place_index(state.app.extensions["rescue"].center.geo.network)
+    """Build the place index beside the start-up (seconds), so the server answers at once
+    (a restart after a crash included); the first search waits for it if it must."""
+    network = state.app.extensions["rescue"].center.geo.network
+    threading.Thread(target=place_index, args=(network,), name="place-index", daemon=True).start()
 
 
 @places.route("/api/places")

@@ -1,15 +1,17 @@
 """The live room's simulation: the clock and the driving of the dispatch room.
 
 Everything goes through :class:`webmap.center.DispatchCenter`, the same code path as the
-dispatchers' commands: a call drawn from :mod:`optimizer.demand` is an ``intake``, the
-simulated dispatcher confirms the proposed best truck (``dispatch``), the crews of
-:mod:`optimizer.crews` ``advance`` their jobs (or ``convert_to_tow``), and the trucks
+dispatchers' commands: a call drawn from :mod:`optimizer.demand` is an ``intake`` (a member
+caller is put in the member register first, :mod:`records.members`, so the card checks
+valid), the simulated dispatcher confirms the proposed best truck (``dispatch``), the crews
+of :mod:`optimizer.crews` ``advance`` their jobs (or ``convert_to_tow``), and the trucks
 report GPS positions (``move_trucks``) along their current drives
 (:mod:`optimizer.dispatch.legs`, computed by the center), once per tick.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import random
@@ -23,6 +25,8 @@ from geo.errors import InputError
 from optimizer.crews import CrewConfig, CrewModel
 from optimizer.demand import MEMBER_SHARE, CallMaker, DemandModel
 from optimizer.dispatch.model import JobState
+from records.days import beijing_day
+from records.members import add_member
 from webmap.center import DispatchCenter
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,8 @@ class Simulation:
         self.center = center
         self.config = config or SimConfig()
         self.rng = random.Random(self.config.seed)
+        self._member_rng = random.Random(self.config.seed)
+        """Draws the simulated members' join days (apart: the calls' draws stay as seeded)."""
         self.demand = DemandModel(
             center.geo,
             calls_per_hour=self.config.calls_per_hour,
@@ -162,10 +168,34 @@ class Simulation:
         if now_s >= self._next_call_s:  # after a pause: don't flood the room
             self._next_call_s = now_s + self.demand.gap_s(now_s)
 
+    def _register_member(self, call: dict[str, Any], now_s: float) -> None:
+        """A simulated member is in the register (card, phone, plate), valid today: joined
+        some day within the last membership year, by the same write as the records pages."""
+        days = self.center.record_rules.membership_days
+        today = dt.date.fromisoformat(beijing_day(now_s))
+        since = today - dt.timedelta(days=self._member_rng.randrange(days))
+        member = {
+            "card_no": call["member_card"],
+            "name": call["caller"]["name"],
+            "phones": [call["caller"]["phone"]],
+            "plates": [call["vehicle"]["plate"]],
+            "valid_from": since.isoformat(),
+            "valid_to": (since + dt.timedelta(days=days - 1)).isoformat(),
+            "fee_paid_yuan": self.center.record_rules.membership_yuan,
+        }
+        try:
+            add_member(self.center.store, member, user=SIM_USER, at_s=now_s)
+            self.stats["members_registered"] += 1
+        except InputError as error:  # the drawn card is taken: the intake check decides
+            log.debug("simulated member not registered: %s", error)
+
     def call(self, now_s: float) -> str | None:
         """One simulated call: intake, then the best truck confirmed. Returns the job id."""
+        call = self.calls.make(now_s)
+        if call.get("member"):
+            self._register_member(call, now_s)
         try:
-            answer = self.center.intake(self.calls.make(now_s), user=SIM_USER)
+            answer = self.center.intake(call, user=SIM_USER)
         except InputError as error:
             self.stats["call_refused"] += 1
             log.info("simulated call refused: %s", error)

@@ -719,6 +719,7 @@
       actions.append(el('button', { className: 'danger', id: 'cancel-job', onclick: () => askCancel(job) }, t('Cancel…')));
     }
     detail.append(actions);
+    detail.append(el('p', {}, el('a', { href: '/records/work_orders/' + encodeURIComponent(job.id), target: '_blank', rel: 'noopener', id: 'work-order-link' }, t('Rescue work order'))));
     detail.append(el('h3', {}, t('History')));
     detail.append(el('table', { className: 'history' }, job.history.map((h) => el('tr', {},
       el('td', {}, clockText(h.at_s)), el('td', {}, label('job_state', h.state)), el('td', {}, inLanguage(h.note_zh || h.note, h.note))))));
@@ -830,6 +831,89 @@
   });
   search.addEventListener('blur', () => setTimeout(closeResults, 150));
 
+  // ------------------------------------------------------------------ member card check
+  // While the dispatcher types the card (and the plate), the register's answer shows beside
+  // the field: valid / expired / unknown / plate not on card, with the line to say
+  // (GET /api/members/check). "Join now" makes the call a member's (join_now): the fee is
+  // taken and the card enrolled when the call is registered.
+  const memberCheck = { joinNow: false, timer: null, seq: 0, status: null };
+  const checkBox = byId('member-check');
+  const joinButton = byId('join-now');
+  const joinNote = byId('join-now-note');
+  const CARD_STATUS = {
+    valid: () => t('Card valid'),
+    expired: () => t('Card expired'),
+    unknown: () => t('Card not in the register'),
+    plate_not_on_card: () => t('Plate not on this card'),
+  };
+  function setJoinNow(on) {
+    memberCheck.joinNow = on;
+    joinButton.setAttribute('aria-pressed', String(on));
+    joinNote.hidden = !on;
+    clear(joinNote);
+    if (on) {
+      form.member.checked = true;
+      const card = form.member_card.value.trim();
+      joinNote.append(card
+        ? t('Joining now with card {card}: {fee} yuan membership, effective at once; member prices apply.', { card, fee: joinButton.dataset.fee })
+        : t('Joining now: a card number is issued when the call is registered; {fee} yuan membership, effective at once; member prices apply.', { fee: joinButton.dataset.fee }));
+    }
+  }
+  function showCheck(answer) {
+    clear(checkBox);
+    memberCheck.status = answer ? answer.status : null;
+    if (!answer) return;
+    const label = (CARD_STATUS[answer.status] || (() => answer.status))();
+    checkBox.dataset.status = answer.status;
+    const who = answer.name ? ' ' + t('{name}, valid until {valid_to}', { name: answer.name, valid_to: answer.valid_to }) : '';
+    checkBox.append(el('span', { className: 'card-status ' + answer.status, id: 'card-status' }, label), who);
+    checkBox.append(script(answer.script_zh, answer.script_en, 'card-script'));
+    // A card valid today is a member's: no joining with it (clear the card to issue a new one).
+    joinButton.disabled = answer.status === 'valid' || answer.status === 'plate_not_on_card';
+    if (answer.status === 'valid') form.member.checked = true;  // the register says so
+    if (joinButton.disabled && memberCheck.joinNow) setJoinNow(false);
+  }
+  function runCheck() {
+    const card = form.member_card.value.trim();
+    const seq = ++memberCheck.seq;
+    if (!card) {
+      showCheck(null);
+      delete checkBox.dataset.status;
+      joinButton.disabled = false;
+      if (memberCheck.joinNow) setJoinNow(true);  // now: a card is issued
+      return;
+    }
+    const plate = form.plate.value.trim();
+    fetch('/api/members/check?card=' + encodeURIComponent(card) + (plate ? '&plate=' + encodeURIComponent(plate) : ''), { credentials: 'same-origin' })
+      .then((r) => r.json())
+      .then((answer) => {
+        if (seq !== memberCheck.seq) return;  // a newer check is under way
+        if (answer.ok === false) {
+          clear(checkBox);
+          memberCheck.status = null;
+          delete checkBox.dataset.status;
+          checkBox.append(el('span', { className: 'muted' }, errorText(answer.error)));
+          joinButton.disabled = false;
+          return;
+        }
+        showCheck(answer);
+        if (memberCheck.joinNow) setJoinNow(true);  // the note names the card typed
+      })
+      .catch(() => { if (seq === memberCheck.seq) { clear(checkBox); checkBox.append(el('span', { className: 'muted' }, t('Card check failed.'))); } });
+  }
+  function scheduleCheck() { clearTimeout(memberCheck.timer); memberCheck.timer = setTimeout(runCheck, 250); }
+  form.member_card.addEventListener('input', scheduleCheck);
+  form.plate.addEventListener('input', () => { if (form.member_card.value.trim()) scheduleCheck(); });
+  joinButton.addEventListener('click', () => setJoinNow(!memberCheck.joinNow));
+  function resetMemberCheck() {
+    clearTimeout(memberCheck.timer);
+    memberCheck.seq += 1;
+    showCheck(null);
+    delete checkBox.dataset.status;
+    joinButton.disabled = false;
+    setJoinNow(false);
+  }
+
   function number(text) { const v = Number(text); return text.trim() !== '' && Number.isFinite(v) ? v : text; }
 
   function intakePayload() {
@@ -848,6 +932,7 @@
     };
     if (f.caller_gender.value) data.caller.gender = f.caller_gender.value;
     if (f.member_card.value) data.member_card = f.member_card.value;
+    if (memberCheck.joinNow) { data.join_now = true; data.member = true; }
     if (f.customer_details.value) data.customer_details = f.customer_details.value;
     if (f.on_highway.value) data.on_highway = f.on_highway.value === 'true';
     if (f.tow_lon.value || f.tow_lat.value) data.tow_destination = [number(f.tow_lon.value), number(f.tow_lat.value)];
@@ -867,6 +952,7 @@
 
   function newCall() {
     form.reset();
+    resetMemberCheck();
     for (const input of form.querySelectorAll('.invalid')) input.classList.remove('invalid');
     clear(byId('intake-result'));
     pickLayer.clearLayers();
@@ -902,16 +988,22 @@
       state.lastIntake = answer.job.id;
       renderLists();
       pickLayer.clearLayers();
-      renderIntakeResult(box, answer.job, answer.proposal, answer.warnings || []);
+      renderIntakeResult(box, answer.job, answer.proposal, answer.warnings || [], answer.enrolment);
+      if (answer.enrolment) resetMemberCheck();
       box.scrollIntoView({ block: 'start' });
       const confirm = byId('confirm-dispatch');
       (confirm || box).focus();
     });
   });
 
-  function renderIntakeResult(box, job, proposal, warnings) {
+  function renderIntakeResult(box, job, proposal, warnings, enrolment) {
     const q = job.quote;
     box.append(el('h3', { id: 'intake-job' }, t('Job {job} registered', { job: job.id })));
+    if (enrolment) {
+      box.append(el('p', { className: 'notice ok', id: 'enrolment' }, (enrolment.renewal
+        ? t('Membership renewed: card {card}, valid {from} to {to}, {fee} paid, receipt {receipt}.', { card: enrolment.card_no, from: enrolment.valid_from, to: enrolment.valid_to, fee: yuan(enrolment.fee_paid_yuan), receipt: enrolment.receipt_no })
+        : t('Joined now: card {card}, valid {from} to {to}, {fee} paid, receipt {receipt}.', { card: enrolment.card_no, from: enrolment.valid_from, to: enrolment.valid_to, fee: yuan(enrolment.fee_paid_yuan), receipt: enrolment.receipt_no }))));
+    }
     for (const w of warnings) {
       const other = t('{job} ({state}, {time})', { job: w.job_id, state: label('job_state', w.state), time: clockText(w.at_s) });
       box.append(el('p', { className: 'notice warning duplicate-warning' }, w.kind === 'duplicate_plate'

@@ -51,7 +51,6 @@ def upgrade() -> None:
         sa.Column("total_yuan", sa.Float(), nullable=False),
         sa.Column("accident", sa.Boolean(), nullable=False),
         sa.Column("insurer", sa.Text(), nullable=True),
-        sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("last_seq", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("job_id"),
         sa.UniqueConstraint("order_no"),
@@ -130,6 +129,16 @@ def upgrade() -> None:
     with op.batch_alter_table("followups", schema=None) as batch_op:
         batch_op.create_index("followups_due", ["outcome", "due_at_s"], unique=False)
 
+    op.create_table(
+        "job_details",
+        sa.Column("job_id", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["job_id"],
+            ["jobs.job_id"],
+        ),
+        sa.PrimaryKeyConstraint("job_id"),
+    )
     op.create_table(
         "job_fees",
         sa.Column("job_id", sa.Text(), nullable=False),
