@@ -22,13 +22,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
 from geo.errors import InputError
 from geo.i18n import N_
 from optimizer.dispatch.rules import Insurer, load_business_rules
 from records import schema
 from records.days import beijing_day
+from records.record_log import log_change
 from records.rules import RecordRules, load_record_rules
 from records.sql import upsert
 from records.store import EventStore
@@ -139,8 +140,9 @@ def check_yuan(field: str, value: Any, *, maximum: float, positive: bool = False
     else:
         amount = float(value)
     if not math.isfinite(amount) or amount < 0 or (positive and amount == 0):
-        reason = N_("must be above 0") if positive else N_("must be 0 or more")
-        raise InputError(field, value, reason)
+        if positive:
+            raise InputError(field, value, "must be above 0")
+        raise InputError(field, value, "must be 0 or more")
     if amount > maximum:
         raise InputError(field, value, "at most {maximum:g} yuan", maximum=maximum)
     if abs(amount * 100 - round(amount * 100)) > 1e-6:
@@ -309,17 +311,7 @@ def record_claim(
         upsert(connection, schema.claims, [values])
         payload = {k: v for k, v in values.items() if k not in ("job_id", "updated_by")}
         payload["documents"] = list(in_hand)
-        connection.execute(
-            insert(schema.record_log),
-            {
-                "at_s": at_s,
-                "user": user,
-                "kind": "claim",
-                "job_id": job_id,
-                "card_no": None,
-                "payload": json.dumps(payload, ensure_ascii=False, allow_nan=False),
-            },
-        )
+        log_change(connection, kind="claim", at_s=at_s, user=user, job_id=job_id, payload=payload)
         saved = read_claim(connection, job_id)
         assert saved is not None
         result.append(saved)

@@ -10,16 +10,16 @@ outcome it replaces. Each change commits with its ``record_log`` row.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from geo.errors import InputError
 from geo.i18n import N_, Text
 from records import schema
+from records.record_log import log_change
 from records.rules import RecordRules, load_record_rules
 from records.search import check_job_key, check_limit, check_text
 from records.store import USER_NAME, EventStore
@@ -159,16 +159,13 @@ def record_outcome(
                 "called_by": current["called_by"],
                 "called_at_s": current["called_at_s"],
             }
-        connection.execute(
-            insert(schema.record_log),
-            {
-                "at_s": at,
-                "user": user,
-                "kind": LOG_CORRECTED if before is not None else LOG_RECORDED,
-                "job_id": real_id,
-                "card_no": None,
-                "payload": json.dumps(payload, ensure_ascii=False, allow_nan=False),
-            },
+        log_change(
+            connection,
+            kind=LOG_CORRECTED if before is not None else LOG_RECORDED,
+            at_s=at,
+            user=user,
+            job_id=real_id,
+            payload=payload,
         )
         saved = _read(connection, real_id)
         assert saved is not None

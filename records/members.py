@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +42,7 @@ from optimizer.dispatch.identifiers import (
 from optimizer.dispatch.rules import load_business_rules
 from records import schema
 from records.days import beijing_day
+from records.record_log import log_change
 from records.rules import RecordRules, load_record_rules
 from records.store import EventStore
 
@@ -327,29 +327,6 @@ def _insert_items(
         connection.execute(insert(schema.member_plates), plate_rows)
 
 
-def _log(
-    connection: Connection,
-    *,
-    kind: str,
-    at_s: float,
-    user: str,
-    card_no: str | None,
-    payload: Mapping[str, Any],
-    job_id: str | None = None,
-) -> None:
-    connection.execute(
-        insert(schema.record_log),
-        {
-            "at_s": at_s,
-            "user": user,
-            "kind": kind,
-            "job_id": job_id,
-            "card_no": card_no,
-            "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        },
-    )
-
-
 def _existing_cards(connection: Connection, cards: Sequence[str]) -> set[str]:
     found: set[str] = set()
     table = schema.members
@@ -396,7 +373,7 @@ def add_member(
         if member.receipt_no and _existing_receipts(connection, [member.receipt_no]):
             raise InputError("receipt_no", member.receipt_no, "already used by another member")
         _insert_member(connection, member, at_s=at_s, user=user)
-        _log(
+        log_change(
             connection,
             kind="member_add",
             at_s=at_s,
@@ -684,7 +661,7 @@ def import_csv(
             raise InputError("file", None, "has no member rows")
         for member in members:
             _insert_member(connection, member, at_s=at_s, user=user)
-        _log(
+        log_change(
             connection,
             kind="member_import",
             at_s=at_s,
@@ -1037,7 +1014,7 @@ class Enrolment:
             "renewal": plan.renewal,
             "issued": plan.issued,
         }
-        _log(
+        log_change(
             connection,
             kind="member_enrol",
             at_s=self.at_s,

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, select
 
 from geo.errors import InputError
 from geo.i18n import N_
@@ -26,6 +26,7 @@ from optimizer.dispatch.model import JobState
 from optimizer.dispatch.words import word
 from records import schema
 from records.claims import Claim, check_job_id, check_text, check_yuan, read_claim
+from records.record_log import log_change
 from records.rules import RecordRules, load_record_rules
 from records.sql import upsert
 from records.store import EventStore
@@ -263,17 +264,7 @@ def work_order(engine: Engine, job_id: Any) -> WorkOrder:
 def _log(
     connection: Connection, *, at_s: float, user: str, kind: str, job_id: str, **what: Any
 ) -> None:
-    connection.execute(
-        insert(schema.record_log),
-        {
-            "at_s": at_s,
-            "user": user,
-            "kind": kind,
-            "job_id": job_id,
-            "card_no": None,
-            "payload": json.dumps(what, ensure_ascii=False, allow_nan=False),
-        },
-    )
+    log_change(connection, kind=kind, at_s=at_s, user=user, job_id=job_id, payload=what)
 
 
 def _check_at(at_s: Any) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import secrets
 import socket
 import subprocess
 import sys
@@ -82,7 +83,7 @@ MEMBER = {
     "card_no": "BJ-000123",
     "name": "王先生",
     "phones": "13800138000",
-    "plates": "京N12345;京B54321;京B55555;京C11111;京AD12345",
+    "plates": "京N12345;京A12345;京B54321;京B55555;京C11111;京AD12345",
     "valid_from": "2026-01-01",
     "valid_to": "2027-12-31",
     "fee_paid_yuan": "380",
@@ -407,16 +408,15 @@ def postgres_server() -> Iterator[str]:
         yield url
 
 
-_database_numbers = iter(range(1, 1_000_000))
-
-
 def fresh_postgres_database(server_url: str) -> str:
     """A new empty database on the throwaway server: its URL."""
-    name = f"test_{next(_database_numbers)}"
+    name = f"test_{secrets.token_hex(6)}"
     engine = create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        engine.dispose()
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 

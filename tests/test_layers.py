@@ -1,5 +1,6 @@
-"""The import graph follows the layers of ARCHITECTURE.md: geo -> optimizer -> webmap ->
-rescue, nothing imports backwards; optimizer.vrp stands alone; webmap computes no route."""
+"""The import graph follows the layers of ARCHITECTURE.md: geo -> optimizer -> records ->
+webmap -> rescue, nothing imports backwards; optimizer.vrp stands alone; webmap computes no
+route."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("geo", "optimizer", "webmap", "rescue")
+LAYERS = ("geo", "optimizer", "records", "webmap", "rescue")
 
 
 def _modules(package: str) -> list[Path]:

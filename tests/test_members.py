@@ -404,7 +404,7 @@ def test_the_enrolment_and_the_intake_commit_together_or_not_at_all(
     def broken_log(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(register, "_log", broken_log)  # fails after the member's insert
+    monkeypatch.setattr(register, "log_change", broken_log)  # fails after the member's insert
     with pytest.raises(StoreError):
         center.intake(_tow_call(make_call, join_now=True), user="anna")
     assert store.event_count() == 0 and register.member_count(store) == 0

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from geo.i18n import translate
 from records import schema
-from records.members import add_member, get_member
+from records.members import get_member
 from records.store import EventStore
 
 pytestmark = pytest.mark.browser
@@ -60,21 +60,8 @@ def _check_shows(page: Any, status: str) -> None:
     _until(page, "(s) => document.querySelector('#member-check').dataset.status === s", status)
 
 
-WANG = {
-    "card_no": "BJ000123",
-    "name": "王先生",
-    "phones": "13800138000",
-    "plates": "京N12345",
-    "valid_from": "2026-01-01",
-    "valid_to": "2099-12-31",
-    "fee_paid_yuan": 380,
-}
-
-
 def test_dispatcher_checks_cards_and_a_caller_joins_now(chromium: Any, live_server: Server) -> None:
-    server = live_server
-    with _store(server.db) as store:  # the server's database, written beside the server
-        add_member(store, WANG, user="test", at_s=time.time())
+    server = live_server  # its register holds the test calls' member, card BJ-000123
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -124,7 +111,7 @@ def _card_checks(page: Any) -> None:
     assert _card_status(page) == zh("Card valid")
     assert "王先生" in page.text_content("#member-check")
     assert page.is_disabled("#join-now")  # a valid card does not join
-    page.fill("[name=plate]", "京B54321")
+    page.fill("[name=plate]", "京Q99999")
     _check_shows(page, "plate_not_on_card")
     assert _card_status(page) == zh("Plate not on this card")
     page.fill("[name=member_card]", "BJ000999")

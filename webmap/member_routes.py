@@ -24,7 +24,7 @@ from geo.errors import InputError
 from records.days import beijing_day
 from records.members import CSV_COLUMNS, add_member, card_check, find_members
 from webmap import auth
-from webmap.records_pages import render_records_page
+from webmap.records_pages import refused, render_records_page
 
 members = Blueprint("members", __name__)
 SEARCH_LIMIT = 100
@@ -35,17 +35,6 @@ MAX_PLATE_CHARS = 20
 
 def _runtime() -> Any:
     return current_app.extensions["rescue"]
-
-
-def _refused(error: InputError) -> tuple[dict[str, Any], int]:
-    return {
-        "ok": False,
-        "error": {
-            "field": error.field,
-            "value": error.value,
-            "message": error.message(auth.current_language()),
-        },
-    }, 400
 
 
 @members.app_context_processor
@@ -77,7 +66,7 @@ def search() -> Any:
     try:
         found = find_members(_runtime().store, request.args.get("q", ""), limit=SEARCH_LIMIT)
     except InputError as error:
-        return _refused(error)
+        return refused(error)
     return {"ok": True, "members": [m.to_json() for m in found]}
 
 
@@ -98,7 +87,7 @@ def add() -> Any:
             rules=rt.center.rules.intake,
         )
     except InputError as error:
-        return _refused(error)
+        return refused(error)
     return {"ok": True, "member": member.to_json()}
 
 
@@ -126,5 +115,5 @@ def check() -> Any:
             record_rules=rt.center.record_rules,
         )
     except InputError as error:
-        return _refused(error)
+        return refused(error)
     return {"ok": True, **answer.to_json()}

@@ -10,9 +10,24 @@ from typing import Any
 from flask import current_app, render_template, session
 from flask_wtf.csrf import generate_csrf
 
+from geo.errors import InputError
 from geo.i18n import catalogue, translate_in
 from optimizer.dispatch.labels import page_labels
 from webmap import auth
+from webmap.serialize import jsonable
+
+
+def refused(error: InputError) -> tuple[dict[str, Any], int]:
+    """A records API's answer to bad input: 400 with the field, the value and the reason in
+    the dispatcher's language."""
+    return {
+        "ok": False,
+        "error": {
+            "field": error.field,
+            "value": jsonable(error.value),
+            "message": error.message(auth.current_language()),
+        },
+    }, 400
 
 
 def render_records_page(

@@ -39,7 +39,7 @@ from records.rules import RecordRules, load_record_rules
 from records.search import find_job, job_history, search_jobs
 from records.work_orders import PAYMENT_METHOD_LABEL
 from webmap import auth
-from webmap.records_pages import render_records_page
+from webmap.records_pages import refused, render_records_page
 
 records = Blueprint("records", __name__)
 
@@ -58,22 +58,11 @@ def _record_rules() -> RecordRules:
     return rules or load_record_rules()
 
 
-def _refused(error: InputError) -> tuple[dict[str, Any], int]:
-    return {
-        "ok": False,
-        "error": {
-            "field": error.field,
-            "value": error.value,
-            "message": error.message(auth.current_language()),
-        },
-    }, 400
-
-
 def _answer(read: Callable[[], dict[str, Any]]) -> Any:
     try:
         return {"ok": True, **read()}
     except InputError as error:
-        return _refused(error)
+        return refused(error)
 
 
 def _labels(lang: str) -> dict[str, dict[str, str]]:
@@ -150,7 +139,7 @@ def _due_list(overdue: bool) -> dict[str, Any]:
 def api_followups() -> Any:
     overdue = request.args.get("overdue", "")[:MAX_QUERY_CHARS]
     if overdue not in ("", "0", "1"):
-        return _refused(InputError("overdue", overdue, "one of {names}", names="0, 1"))
+        return refused(InputError("overdue", overdue, "one of {names}", names="0, 1"))
     return _answer(lambda: _due_list(overdue == "1"))
 
 
@@ -165,7 +154,7 @@ def api_complaints() -> Any:
 def api_record_followup(job_id: str) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return _refused(InputError("body", None, "must be a JSON object"))
+        return refused(InputError("body", None, "must be a JSON object"))
     rt = _runtime()
     return _answer(
         lambda: {

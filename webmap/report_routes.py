@@ -22,7 +22,7 @@ from geo.i18n import N_, translate
 from records.days import beijing_day
 from records.report import ReportRules, build_report, load_report_rules, parse_range, report_csv
 from webmap import auth
-from webmap.records_pages import render_records_page
+from webmap.records_pages import refused, render_records_page
 
 reports = Blueprint("reports", __name__)
 
@@ -64,14 +64,6 @@ def _range() -> tuple[date, date]:
     return parse_range(request.args.get("from"), request.args.get("to"), fields=FIELDS)
 
 
-def _refused(error: InputError) -> tuple[dict[str, Any], int]:
-    message = error.message(auth.current_language())
-    return {
-        "ok": False,
-        "error": {"field": error.field, "value": error.value, "message": message},
-    }, 400
-
-
 @reports.route("/reports")
 @auth.login_required
 def page() -> Any:
@@ -95,7 +87,7 @@ def api_report() -> Any:
     try:
         first, last = _range()
     except InputError as error:
-        return _refused(error)
+        return refused(error)
     return {"ok": True, **build_report(_engine(), first, last, rules=_rules())}
 
 
@@ -105,7 +97,7 @@ def report_file() -> Any:
     try:
         first, last = _range()
     except InputError as error:
-        return _refused(error)
+        return refused(error)
     text = report_csv(build_report(_engine(), first, last, rules=_rules()))
     name = f"rescue-report-{first.isoformat()}-{last.isoformat()}.csv"
     return Response(

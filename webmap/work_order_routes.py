@@ -26,7 +26,7 @@ from records.claims import record_claim
 from records.rules import RecordRules
 from records.work_orders import WorkOrder, record_payment, record_sign_off, work_order
 from webmap import auth
-from webmap.records_pages import render_records_page
+from webmap.records_pages import refused, render_records_page
 from webmap.serialize import jsonable
 from webmap.work_order_view import pdf_bytes, sheet
 
@@ -74,17 +74,6 @@ def pdf(job_id: str) -> Any:
     return response
 
 
-def _refused(error: InputError) -> tuple[dict[str, Any], int]:
-    return {
-        "ok": False,
-        "error": {
-            "field": error.field,
-            "value": jsonable(error.value),
-            "message": error.message(auth.current_language()),
-        },
-    }, 400
-
-
 def _body(allowed: tuple[str, ...]) -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -99,7 +88,7 @@ def _answer(run: Callable[[], WorkOrder]) -> Any:
     try:
         order = run()
     except InputError as error:
-        return _refused(error)
+        return refused(error)
     return {"ok": True, "work_order": jsonable(order.to_json())}
 
 
