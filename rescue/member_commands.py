@@ -21,16 +21,10 @@ from typing import Any
 
 from geo.errors import InputError
 from geo.i18n import N_, translate
+from records.card_check import card_check
 from records.days import beijing_day
-from records.members import (
-    ImportRefusedError,
-    add_member,
-    card_check,
-    export_csv,
-    get_member,
-    import_csv,
-    parse_day,
-)
+from records.member_csv import ImportRefusedError, export_csv, import_csv
+from records.members import add_member, get_member, parse_day
 from rescue.store_args import add_db_argument, opened_store
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024

@@ -21,9 +21,11 @@ from sqlalchemy import select, update
 from geo.errors import InputError
 from geo.places import Geo
 from optimizer.dispatch.rules import load_business_rules
+from records import enrolment, member_csv, schema
 from records import members as register
-from records import schema
-from records.members import ImportRefusedError, add_member, card_check, import_csv
+from records.card_check import card_check
+from records.member_csv import ImportRefusedError, import_csv
+from records.members import add_member
 from records.rules import load_record_rules
 from records.store import EventStore
 from rescue.cli import main as rescue_main
@@ -156,7 +158,7 @@ def test_search_by_card_phone_plate_or_name(store: EventStore) -> None:
 def test_csv_round_trip(store: EventStore, tmp_path: Path) -> None:
     add_member(store, WANG, user="anna", at_s=1.0e9)
     add_member(store, LI, user="anna", at_s=1.0e9)
-    text = register.export_csv(store)
+    text = member_csv.export_csv(store)
     assert text.splitlines() == [
         HEADER,
         "BJ000123,王先生,01065123456;13800138000,京A12345;京N12345,2026-01-01,2026-11-25,380,"
@@ -167,7 +169,7 @@ def test_csv_round_trip(store: EventStore, tmp_path: Path) -> None:
     try:
         imported = import_csv(other, text, user="bo", at_s=2.0e9)
         assert [m.card_no for m in imported] == ["BJ000123", "BJ12345678"]
-        assert register.export_csv(other) == text
+        assert member_csv.export_csv(other) == text
         assert register.all_members(other) == register.all_members(store)
         assert _log_kinds(other) == ["member_import"]
         payload = json.loads(_rows(other, schema.record_log)[0]["payload"])
@@ -404,7 +406,7 @@ def test_the_enrolment_and_the_intake_commit_together_or_not_at_all(
     def broken_log(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(register, "log_change", broken_log)  # fails after the member's insert
+    monkeypatch.setattr(enrolment, "log_change", broken_log)  # fails after the member's insert
     with pytest.raises(StoreError):
         center.intake(_tow_call(make_call, join_now=True), user="anna")
     assert store.event_count() == 0 and register.member_count(store) == 0

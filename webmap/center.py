@@ -211,7 +211,7 @@ class DispatchCenter:
                 except InputError as error:
                     log.warning("replay: position of %s ignored: %s", truck_id, error)
         for truck_id in self.board.trucks:
-            self.drive_book.refresh(self.board, truck_id, now_s=now_s)
+            self._refresh_drive(truck_id, now_s=now_s)
         for job_id in self._active:
             self._recheck(job_id, now_s=now_s)
         self.replay_report = {"events": count, "skipped": skipped}
@@ -750,6 +750,13 @@ class DispatchCenter:
         self._remember_replan(kind, payload, touched)
         return self._after(touched, now_s=now_s)
 
+    def _refresh_drive(self, truck_id: str, *, now_s: float) -> None:
+        """The truck's current drive; a drive to a scene is the job's road km driven."""
+        self.drive_book.refresh(self.board, truck_id, now_s=now_s)
+        drive = self.drive_book.get(truck_id)
+        if drive is not None and drive.purpose == "to_scene" and drive.depart_s is not None:
+            self._approach_m[drive.job_id] = drive.route.length_m
+
     def _job_rows(self, job_ids: Iterable[str]) -> list[JobRow]:
         """The records of ``job_ids`` as they are now (written with the event)."""
         rows = []
@@ -835,10 +842,7 @@ class DispatchCenter:
         alerts: list[Message] = []
         try:
             for truck_id in touched.trucks:
-                self.drive_book.refresh(self.board, truck_id, now_s=now_s)
-                drive = self.drive_book.get(truck_id)
-                if drive is not None and drive.purpose == "to_scene" and drive.depart_s:
-                    self._approach_m[drive.job_id] = drive.route.length_m
+                self._refresh_drive(truck_id, now_s=now_s)
             for job_id in touched.jobs:
                 if job_id in self._active:
                     alerts.extend(self._recheck(job_id, now_s=now_s, job_update=False))

@@ -1,11 +1,11 @@
 """The member register at intake (SERVICE_RULES §5), on the live path only.
 
-- ``member: true``: the card must be valid for the car that day (:func:`records.members.
+- ``member: true``: the card must be valid for the car that day (:func:`records.card_check.
   card_check`); an unknown, expired or other car's card is refused (field ``member_card``,
   naming the status) before anything is stored: a member price needs a valid card.
 - ``join_now: true``: the caller joins during the call. The card handed over is the intake's
   ``member_card`` (a new card, or an expired one to renew); without one the system issues a
-  number (:func:`records.members.issue_card_no`). The call is then priced as a member's
+  number (:func:`records.enrolment.issue_card_no`). The call is then priced as a member's
   (``member`` set before pricing) and the enrolment (fee, receipt, ``member_enrol`` log) is
   written in the intake event's transaction.
 
@@ -21,14 +21,9 @@ from typing import Any
 
 from geo.errors import InputError
 from optimizer.dispatch.identifiers import IntakeRules
+from records.card_check import card_check, refusal
 from records.days import beijing_day
-from records.members import (
-    Enrolment,
-    card_check,
-    enrolment_write,
-    plan_enrolment,
-    refusal,
-)
+from records.enrolment import Enrolment, enrolment_write, plan_enrolment
 from records.rules import RecordRules
 from records.store import EventStore, InTransaction
 

@@ -21,8 +21,9 @@ from typing import Any
 from flask import Blueprint, current_app, request, session
 
 from geo.errors import InputError
+from records.card_check import card_check
 from records.days import beijing_day
-from records.members import CSV_COLUMNS, add_member, card_check, find_members
+from records.members import CSV_COLUMNS, add_member, find_members
 from webmap import auth
 from webmap.records_pages import refused, render_records_page
 
