@@ -116,8 +116,9 @@ class Stream:
         self.acknowledged = 0
         self.client = SocketClient(reconnection=False)
         self.client.on("job_updated", self._seen)
-        http = log_in(url, USER, PASSWORD)
-        self.client.connect(url, headers={"Cookie": cookie_header(http)}, transports=["websocket"])
+        with log_in(url, USER, PASSWORD) as http:
+            cookie = cookie_header(http)
+        self.client.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
 
     def _seen(self, job: dict[str, Any]) -> None:
         known = self.seen.get(job["id"])
@@ -173,11 +174,9 @@ def _jobs_after_restart(url: str) -> dict[str, dict[str, Any]]:
     states: list[dict[str, Any]] = []
     client = SocketClient(reconnection=False)
     client.on("state", states.append)
-    client.connect(
-        url,
-        headers={"Cookie": cookie_header(log_in(url, USER, PASSWORD))},
-        transports=["websocket"],
-    )
+    with log_in(url, USER, PASSWORD) as http:
+        cookie = cookie_header(http)
+    client.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
     deadline = time.monotonic() + 10
     while not states and time.monotonic() < deadline:
         time.sleep(0.05)

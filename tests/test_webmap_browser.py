@@ -167,7 +167,9 @@ def _register_and_confirm_a_call(
     }
     for name, value in form.items():
         page.fill(f"[name={name}]", value)
-    page.check("[name=member]")
+    # The card is in the register and the plate on it: the check ticks "member" itself.
+    page.wait_for_selector("#member-check[data-status=valid]")
+    assert page.is_checked("[name=member]")
     page.select_option("[name=caller_gender]", "male")
     page.select_option("#fault-category", "flat_battery")
     page.click("#intake-submit")
