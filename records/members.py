@@ -317,32 +317,23 @@ def _insert_items(
         connection.execute(insert(schema.member_plates), plate_rows)
 
 
-def _existing_cards(connection: Connection, cards: Sequence[str]) -> set[str]:
+def _existing(connection: Connection, column: Any, values: Sequence[str]) -> set[str]:
+    """The ``values`` already in ``column`` of the register (asked 500 at a time)."""
     found: set[str] = set()
-    table = schema.members
-    for start in range(0, len(cards), 500):
-        chunk = list(cards[start : start + 500])
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
         found.update(
-            str(c)
-            for c in connection.execute(
-                select(table.c.card_no).where(table.c.card_no.in_(chunk))
-            ).scalars()
+            str(v) for v in connection.execute(select(column).where(column.in_(chunk))).scalars()
         )
     return found
+
+
+def _existing_cards(connection: Connection, cards: Sequence[str]) -> set[str]:
+    return _existing(connection, schema.members.c.card_no, cards)
 
 
 def _existing_receipts(connection: Connection, receipts: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    table = schema.members
-    for start in range(0, len(receipts), 500):
-        chunk = list(receipts[start : start + 500])
-        found.update(
-            str(r)
-            for r in connection.execute(
-                select(table.c.receipt_no).where(table.c.receipt_no.in_(chunk))
-            ).scalars()
-        )
-    return found
+    return _existing(connection, schema.members.c.receipt_no, receipts)
 
 
 def add_member(
