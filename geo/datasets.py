@@ -12,12 +12,14 @@ import filecmp
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import osmnx as ox
 import shapely
 
 from geo.config import PROJECT_ROOT, data_dir
+from geo.places import load_geo
 
 SHARED_OSM_DIR = PROJECT_ROOT.parent / "shared" / "osm"
 SHARED_FILES = ("beijing.osm.bz2", "rings.geojson", "PROVENANCE.md")
@@ -86,13 +88,21 @@ def main(argv: list[str] | None = None) -> int:
             f"data/osm: {'copied ' + ', '.join(copied) if copied else 'up to date'} "
             f"(from {args.shared})"
         )
-        return 0
-    if (args.target / "rings.geojson").exists() and any(args.target.glob("*.osm*")):
+    elif (args.target / "rings.geojson").exists() and any(args.target.glob("*.osm*")):
         print("data/osm: up to date (no shared copy; keeping the downloaded files)")
-        return 0
-    print(f"data/osm: {args.shared} not found, downloading from OpenStreetMap ...")
-    download(args.target)
+    else:
+        print(f"data/osm: {args.shared} not found, downloading from OpenStreetMap ...")
+        download(args.target)
+    if args.target == data_dir() / "osm":
+        compile_caches()
     return 0
+
+
+def compile_caches() -> None:
+    """Compile the network and its bands' hierarchies into ``data/osm/cache`` (once)."""
+    started = time.perf_counter()
+    load_geo()
+    print(f"data/osm/cache: network and hierarchies ready ({time.perf_counter() - started:.1f} s)")
 
 
 if __name__ == "__main__":

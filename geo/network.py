@@ -34,6 +34,11 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
+def default_cache_dir() -> Path:
+    """Where compiled networks and their hierarchies are kept: ``data/osm/cache``."""
+    return data_dir() / "osm" / "cache"
+
+
 def default_osm_path() -> Path:
     """``$RESCUE_OSM``, else the first of :data:`DEFAULT_OSM_NAMES` in ``data/osm/``."""
     if "RESCUE_OSM" in os.environ:
@@ -297,7 +302,7 @@ def load_network(
         raise FileNotFoundError(f"OSM file not found: {osm_path} (run `make data`)")
     check_source(osm_path)  # before hashing it: a folder or an unreadable file is refused
     rules = rules or load_rules()
-    cache_dir = Path(cache_dir or data_dir() / "osm" / "cache")
+    cache_dir = Path(cache_dir or default_cache_dir())
     cached = cache_dir / f"network-{cache_key(osm_path, rules)}.npz"
     if cached.exists():
         return read_network(cached)

@@ -20,7 +20,7 @@ from geo.config import load_rules
 from geo.coords import check_crs, to_wgs84
 from geo.errors import InputError
 from geo.estimates import OffNetworkModel
-from geo.network import RoadNetwork, load_network
+from geo.network import RoadNetwork, default_cache_dir, load_network
 from geo.router import Route, Router, Snap
 from geo.speeds import SpeedModel
 from geo.zones import RingZones, Zone
@@ -175,15 +175,18 @@ def load_geo(
     rules = rules or load_rules()
     network = load_network(osm_path, rules=rules)
     dispatch = rules["dispatch"]
+    router = Router(
+        network,
+        max_snap_m=float(dispatch["max_snap_distance_m"]),
+        snap_margin_m=float(dispatch["snap_margin_m"]),
+        snap_walk_mps=float(dispatch["snap_walk_mps"]),
+        snap_on_road_m=float(dispatch["snap_on_road_m"]),
+        hierarchy_dir=default_cache_dir(),
+    )
+    router.hierarchies.prepare()  # loaded now (built once by `make data`), not mid-call
     return Geo(
         network=network,
-        router=Router(
-            network,
-            max_snap_m=float(dispatch["max_snap_distance_m"]),
-            snap_margin_m=float(dispatch["snap_margin_m"]),
-            snap_walk_mps=float(dispatch["snap_walk_mps"]),
-            snap_on_road_m=float(dispatch["snap_on_road_m"]),
-        ),
+        router=router,
         zones=RingZones.from_rules(rules, data=data),
         speeds=SpeedModel.from_rules(rules),
         toll_highways=frozenset(rules["network"]["toll_highways"]),

@@ -5,17 +5,21 @@ a fraction along it, and travel times count the partial edge at both ends. The n
 wins unless it lies in a dead end of the network and a road a little farther away (within
 ``snap_margin_m``) is reached sooner from the network at large (:meth:`Router.snap_many`).
 On a two-way road the snap also knows the opposite edge, so a truck may leave (or a job be
-reached) in either direction. Hot queries run the numba Dijkstra of :mod:`geo.dijkstra`
-over CSR arrays; networkx is never touched.
+reached) in either direction. Travel times between one place and many (the hot path of
+dispatch) are an upward search and a sweep over a contraction hierarchy of the band
+(:mod:`geo.ch`); routes and isochrones run the numba Dijkstra of :mod:`geo.dijkstra` over
+CSR arrays. networkx is never touched.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from functools import cached_property
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +33,7 @@ from shapely.ops import substring
 from geo.coords import check_crs, gcj02_to_wgs84
 from geo.dijkstra import dijkstra
 from geo.errors import InputError
+from geo.hierarchies import BandHierarchies
 from geo.network import RoadNetwork
 from geo.projection import LocalProjection
 
@@ -192,6 +197,8 @@ class Router:
         Roads up to this much farther than the nearest one are considered when snapping.
     snap_walk_mps
         The walking pace that values each extra metre between the place and its road.
+    hierarchy_dir
+        Where the bands' contraction hierarchies are cached (built in memory without).
     """
 
     def __init__(
@@ -202,8 +209,11 @@ class Router:
         snap_margin_m: float = DEFAULT_SNAP_MARGIN_M,
         snap_walk_mps: float = DEFAULT_SNAP_WALK_MPS,
         snap_on_road_m: float = DEFAULT_SNAP_ON_ROAD_M,
+        hierarchy_dir: Path | None = None,
     ) -> None:
         self.network = network
+        self.hierarchies = BandHierarchies(network, hierarchy_dir)
+        """Per band, the contraction hierarchy of the many-to-one / one-to-many queries."""
         self.max_snap_m = max_snap_m
         self.snap_margin_m = snap_margin_m
         self.snap_walk_mps = snap_walk_mps
@@ -237,10 +247,16 @@ class Router:
         return shapely.linestrings(np.column_stack((x, y)), indices=owner)
 
     # ----------------------------------------------------------------- snapping
+    @cached_property
+    def _bbox(self) -> tuple[float, float, float, float]:
+        """The network's :meth:`~geo.network.RoadNetwork.bbox`, computed once (a router's
+        network never changes): every place checked reads it."""
+        return self.network.bbox()
+
     def covered_area(self) -> dict[str, float]:
         """The bounding box the network covers, as the placeholders of the texts that
         tell a caller where the network is (``{min_lon:.3f}``...)."""
-        min_lon, min_lat, max_lon, max_lat = self.network.bbox()
+        min_lon, min_lat, max_lon, max_lat = self._bbox
         return {"min_lon": min_lon, "max_lon": max_lon, "min_lat": min_lat, "max_lat": max_lat}
 
     def check_lonlat(self, lon: Any, lat: Any, *, field: str = "location") -> tuple[float, float]:
@@ -251,7 +267,7 @@ class Router:
             raise InputError(field, (lon, lat), "expected two numbers [lon, lat]") from None
         if not (math.isfinite(lon_f) and math.isfinite(lat_f)):
             raise InputError(field, (lon, lat), "coordinates must be finite numbers")
-        min_lon, min_lat, max_lon, max_lat = self.network.bbox()
+        min_lon, min_lat, max_lon, max_lat = self._bbox
         lon_inside = min_lon - 1.0 <= lon_f <= max_lon + 1.0
         lat_inside = min_lat - 1.0 <= lat_f <= max_lat + 1.0
         swapped = (
@@ -350,6 +366,7 @@ class Router:
         points = shapely.points(*self._projection.to_xy(lon_arr, lat_arr))
         edge, along_m, line_len, distance_m, nearest_m = self._choose_edges(points)
         on_road = shapely.line_interpolate_point(self._edge_lines[edge], along_m)
+        on_road_x, on_road_y = shapely.get_x(on_road), shapely.get_y(on_road)
         for k, (i, lon, lat) in enumerate(valid):
             if nearest_m[k] > limit_m:
                 results[i] = (
@@ -371,7 +388,12 @@ class Router:
                 continue
             fraction = float(along_m[k] / line_len[k]) if line_len[k] > 0 else 0.0
             results[i] = (
-                self._make_snap(int(edge[k]), fraction, on_road[k], float(distance_m[k])),
+                self._make_snap(
+                    int(edge[k]),
+                    fraction,
+                    (float(on_road_x[k]), float(on_road_y[k])),
+                    float(distance_m[k]),
+                ),
                 None,
             )
         return results
@@ -455,11 +477,14 @@ class Router:
             )[0]
         )
 
-    def _make_snap(self, edge: int, fraction: float, point: Any, distance_m: float) -> Snap:
+    def _make_snap(
+        self, edge: int, fraction: float, point_xy: tuple[float, float], distance_m: float
+    ) -> Snap:
+        """The snap at ``fraction`` of ``edge``, the projected point ``point_xy`` on it."""
         twin = int(self.network.twin_edge[edge])
         if 0 <= twin < edge:
             edge, twin, fraction = twin, edge, 1.0 - fraction
-        lon, lat = self._projection.to_lonlat(shapely.get_x(point), shapely.get_y(point))
+        lon, lat = self._projection.to_lonlat(*point_xy)
         return Snap(edge, min(max(fraction, 0.0), 1.0), twin, lon, lat, distance_m)
 
     def node_snap(self, node: int) -> Snap:
@@ -603,11 +628,14 @@ class Router:
             seeds = self._exits(anchor, w)
             ends = (net.tail[group.edge], net.tail[twin])
             end_costs = (group.fraction * w[group.edge], (1.0 - group.fraction) * w[twin])
-        targets = np.concatenate((ends[0], ends[1][has_twin]))
-        dist, _ = self._search(seeds, band_idx, backward=backward, max_s=max_s, targets=targets)
+        hierarchy = self.hierarchies.get(band_idx)
+        query = hierarchy.to_node if backward else hierarchy.from_node
+        seed_nodes = np.array([s[0] for s in seeds], dtype=np.int64)
+        seed_costs = np.array([s[1] for s in seeds], dtype=np.float64)
+        dist = query(seed_nodes, seed_costs, np.concatenate(ends))
         best = np.minimum(
-            end_costs[0] + dist[ends[0]],
-            np.where(has_twin, end_costs[1] + dist[ends[1]], math.inf),
+            end_costs[0] + dist[: len(group)],
+            np.where(has_twin, end_costs[1] + dist[len(group) :], math.inf),
         )
         same_edge = np.flatnonzero(group.edge == anchor.edge)
         for i in same_edge:

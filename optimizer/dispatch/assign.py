@@ -291,20 +291,11 @@ def rank_trucks(
     if not suitable.any():
         return _no_suitable_truck(deadline_s, band, rules, estimated=estimated)
     wait_s = np.maximum(view.free_at_s - now_s, 0.0)
-    # The search first goes as far as the promise: it decides the ranking when the best
-    # candidates all arrive sooner than any truck beyond it could (else it goes on).
-    for max_s in (rules.promise_s, math.inf):
-        road_s = geo.router.travel_times_to(job_snap, view.free_snaps, band=band, max_s=max_s)
-        travel_s = road_s + estimate_s[0]
-        eta_s = np.where(suitable, wait_s + rules.prep_s + travel_s, np.inf)
-        order = np.argsort(eta_s, kind="stable")[:CANDIDATES_SHOWN]
-        order = order[np.isfinite(eta_s[order])]
-        beyond_s = max_s + rules.prep_s + estimate_s[0]  # the least ETA of an unreached truck
-        reached_all = bool(np.isfinite(road_s[suitable]).all())
-        full = order.size == CANDIDATES_SHOWN and eta_s[order[-1]] <= beyond_s
-        wanted = include not in view.truck_ids or np.isfinite(road_s[view.truck_ids.index(include)])
-        if (full or reached_all) and wanted:
-            break
+    road_s = geo.router.travel_times_to(job_snap, view.free_snaps, band=band)
+    travel_s = road_s + estimate_s[0]
+    eta_s = np.where(suitable, wait_s + rules.prep_s + travel_s, np.inf)
+    order = np.argsort(eta_s, kind="stable")[:CANDIDATES_SHOWN]
+    order = order[np.isfinite(eta_s[order])]
     if order.size == 0:
         return _no_suitable_truck(deadline_s, band, rules, estimated=estimated)
     if include in view.truck_ids:
