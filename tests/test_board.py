@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from geo.errors import InputError
@@ -169,3 +170,49 @@ def test_cli_assign(
     assert "created_at=-1" in json.loads(capsys.readouterr().err)["error"]
     assert main(["assign", "--fleet", str(tmp_path / "none.json"), "--job", str(job_file)]) == 2
     assert "file not found" in json.loads(capsys.readouterr().err)["error"]
+
+
+def test_the_fleet_view_kept_in_place_equals_one_built_afresh(
+    geo: Geo, business_rules: Rules, shops: Shops, make_call: MakeCall
+) -> None:
+    """GPS moves, dispatches, jobs driven on, trucks off and on duty: after each, the view
+    refreshed in place holds what a view built from scratch holds."""
+    now = epoch_at_clock("18:00")
+    board = load_board(None, geo=geo, rules=business_rules, now_s=now, shops=shops)
+    rng = np.random.default_rng(11)
+    ids = sorted(board.trucks)
+
+    def assert_fresh() -> None:
+        kept = board.view(now_s=now)
+        board._fleet_changed()
+        fresh = board.view(now_s=now)
+        assert kept.truck_ids == fresh.truck_ids
+        rows = [kept.row_of[t] for t in fresh.truck_ids]
+        idle = np.array([not board.trucks[t].queue for t in fresh.truck_ids])
+        np.testing.assert_array_equal(kept.free_at_s[rows][~idle], fresh.free_at_s[~idle])
+        assert (kept.free_at_s[rows][idle] <= now).all()  # idle: free already
+        for name in ("edge", "fraction", "twin"):
+            np.testing.assert_array_equal(
+                getattr(kept.free_snaps, name)[rows], getattr(fresh.free_snaps, name)
+            )
+
+    board.view(now_s=now)
+    for step in range(12):
+        now += 30.0
+        moves = {
+            t: (board.trucks[t].position[0] + float(dx), board.trucks[t].position[1] + float(dy))
+            for t, (dx, dy) in zip(ids, rng.uniform(-3e-4, 3e-4, (len(ids), 2)), strict=True)
+        }
+        board.move_trucks(moves)
+        assert_fresh()
+        place = (TIANANMEN[0] + step * 0.01, TIANANMEN[1] - step * 0.005)
+        board.register_call(make_call(place), now_s=now, job_id=f"J{step}")
+        proposal = board.propose(f"J{step}", now_s=now)
+        assert proposal.best is not None
+        board.assign(f"J{step}", proposal.best.truck, now_s=now)
+        assert_fresh()
+        if step % 3 == 2:
+            board.advance(f"J{step - 1}", "en_route", now_s=now)
+            idle = next(t for t in ids if not board.trucks[t].queue)
+            board.set_on_duty(idle, step % 2 == 0)
+            assert_fresh()

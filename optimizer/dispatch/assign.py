@@ -91,13 +91,19 @@ CANDIDATES_SHOWN = 6  # the best truck and the next five
 
 @dataclass(frozen=True, eq=False)
 class FleetView:
-    """The trucks that may take work, as arrays (rebuilt when a truck's work changes)."""
+    """The trucks that may take work, as arrays.
+
+    The set of trucks is fixed; a truck's free time and place change in place
+    (:meth:`refresh`) when its work or, idle, its position changes, so a view handed out
+    holds until the board next changes."""
 
     truck_ids: tuple[str, ...]
     kinds: tuple[TruckKind, ...]
     is_flatbed: npt.NDArray[np.bool_]
     free_at_s: npt.NDArray[np.float64]
     free_snaps: SnapSet
+    row_of: dict[str, int]
+    """Each truck's row."""
 
     @classmethod
     def build(cls, rows: Sequence[tuple[str, TruckKind, float, Snap]]) -> FleetView:
@@ -108,7 +114,18 @@ class FleetView:
             is_flatbed=np.array([r[1] == "flatbed" for r in rows], dtype=bool),
             free_at_s=np.array([r[2] for r in rows], dtype=np.float64),
             free_snaps=SnapSet.of([r[3] for r in rows]),
+            row_of={r[0]: i for i, r in enumerate(rows)},
         )
+
+    def refresh(
+        self, truck_ids: Sequence[str], free_at_s: Sequence[float], snaps: Sequence[Snap]
+    ) -> None:
+        """New free times and places of some of the trucks (in the view's set)."""
+        rows = np.array([self.row_of[t] for t in truck_ids], dtype=np.int64)
+        self.free_at_s[rows] = free_at_s
+        self.free_snaps.edge[rows] = [s.edge for s in snaps]
+        self.free_snaps.fraction[rows] = [s.fraction for s in snaps]
+        self.free_snaps.twin[rows] = [s.twin for s in snaps]
 
     def suitable(
         self, required_kind: TruckKind, *, flatbed_can_service: bool

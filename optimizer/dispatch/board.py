@@ -90,6 +90,7 @@ class DispatchBoard:
         self._truck_snaps: dict[str, Snap] = {}
         self._plans: dict[str, TruckPlan] = {}
         self._view: FleetView | None = None
+        self._stale: set[str] = set()
         for truck in trucks:
             self.add_truck(truck)
 
@@ -110,8 +111,9 @@ class DispatchBoard:
     def truck_snap(self, truck_id: str) -> Snap:
         return self._truck_snaps[truck_id]
 
-    def plan(self, truck_id: str, *, now_s: float) -> TruckPlan:
-        """The truck's remaining work (cached until its work changes)."""
+    def plan(self, truck_id: str, *, now_s: float, band: str | None = None) -> TruckPlan:
+        """The truck's remaining work (cached until its work changes); ``band``: the band
+        at ``now_s`` when the caller knows it."""
         plan = self._plans.get(truck_id)
         if plan is None:
             truck = self.trucks[truck_id]
@@ -120,7 +122,7 @@ class DispatchBoard:
                 self._truck_snaps[truck_id],
                 self.jobs,
                 now_s=now_s,
-                band=self.band_at(now_s),
+                band=band or self.band_at(now_s),
                 rules=self.rules,
                 geo=self.geo,
             )
@@ -128,21 +130,41 @@ class DispatchBoard:
         return plan
 
     def view(self, *, now_s: float) -> FleetView:
-        """On-duty trucks as arrays for :func:`optimizer.dispatch.assign.rank_trucks` (cached)."""
+        """On-duty trucks as arrays for :func:`optimizer.dispatch.assign.rank_trucks`.
+
+        Kept between calls: the trucks whose work changed since, or whose position did
+        while idle, are refreshed in place; a truck coming on or off duty rebuilds it."""
+        band = self.band_at(now_s)
         if self._view is None:
-            rows = []
-            for truck in self.trucks.values():
-                if truck.state != TruckState.OFF_DUTY:
-                    plan = self.plan(truck.id, now_s=now_s)
-                    free_at_s = plan.free_at_s + plan.leaving_s  # back on the road
-                    rows.append((truck.id, truck.kind, free_at_s, plan.free_snap))
+            on_duty = [t.id for t in self.trucks.values() if t.state != TruckState.OFF_DUTY]
+            rows = [
+                (truck_id, self.trucks[truck_id].kind, *self._free(truck_id, now_s, band))
+                for truck_id in on_duty
+            ]
             self._view = FleetView.build(rows)
+        elif self._stale:
+            stale = [t for t in self._stale if t in self._view.row_of]
+            free = [self._free(truck_id, now_s, band) for truck_id in stale]
+            self._view.refresh(stale, [f[0] for f in free], [f[1] for f in free])
+        self._stale.clear()
         return self._view
 
+    def _free(self, truck_id: str, now_s: float, band: str) -> tuple[float, Snap]:
+        """When and where the truck is free of its work (back on the road)."""
+        if not self.trucks[truck_id].queue:  # idle: here and now (what plan_truck says)
+            return now_s, self._truck_snaps[truck_id]
+        plan = self.plan(truck_id, now_s=now_s, band=band)
+        return plan.free_at_s + plan.leaving_s, plan.free_snap
+
     def _changed(self, *truck_ids: str | None) -> None:
+        """The trucks' work (or, idle, their place) changed: plans and view rows go stale."""
         for truck_id in truck_ids:
             if truck_id is not None:
                 self._plans.pop(truck_id, None)
+                self._stale.add(truck_id)
+
+    def _fleet_changed(self) -> None:
+        """A truck joined, or came on or off duty: the view is built anew."""
         self._view = None
 
     # ------------------------------------------------------------------ trucks
@@ -158,6 +180,7 @@ class DispatchBoard:
         )
         self.trucks[truck.id] = truck
         self._changed(truck.id)
+        self._fleet_changed()
 
     def move_truck(self, truck_id: str, position: LonLat, *, replan: bool = False) -> None:
         """One truck's position (see :meth:`move_trucks`); ``replan`` also re-plans a busy
@@ -217,6 +240,7 @@ class DispatchBoard:
         truck.state = TruckState.IDLE if on_duty else TruckState.OFF_DUTY
         self._sync_truck_state(truck)  # back on duty with work: the state of its first job
         self._changed(truck_id)
+        self._fleet_changed()
 
     # ------------------------------------------------------------------ calls
     def register_call(self, data: Any, *, now_s: float, job_id: str) -> Job:
