@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 import os
-from functools import cached_property
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from geo.coords import check_crs, gcj02_to_wgs84
 from geo.dijkstra import dijkstra
 from geo.errors import InputError
 from geo.hierarchies import BandHierarchies
+from geo.nearest import SegmentGrid
 from geo.network import RoadNetwork
 from geo.projection import LocalProjection
 
@@ -253,6 +254,14 @@ class Router:
         network never changes): every place checked reads it."""
         return self.network.bbox()
 
+    @cached_property
+    def _segment_grid(self) -> SegmentGrid:
+        """The edges' segments on a grid: the nearest edge of a point in about a µs; of
+        equally near edges (at a node), one of the through network."""
+        net = self.network
+        through_edge = self.through_node[net.tail] & self.through_node[net.head]
+        return SegmentGrid(self._edge_lines, preferred=through_edge)
+
     def covered_area(self) -> dict[str, float]:
         """The bounding box the network covers, as the placeholders of the texts that
         tell a caller where the network is (``{min_lon:.3f}``...)."""
@@ -404,9 +413,11 @@ class Router:
         """Per projected point: the chosen edge, the metres along it, its length, the
         distance to it, and the distance to the nearest edge (see :meth:`snap_many`)."""
         count = len(points)
-        point_idx, edge_idx = self._tree.query_nearest(points, all_matches=False)
-        nearest = np.empty(count, dtype=np.int64)
-        nearest[point_idx] = edge_idx
+        nearest, found = self._segment_grid.nearest(shapely.get_x(points), shapely.get_y(points))
+        far = np.flatnonzero(~found)
+        if far.size:  # no road near enough for the grid: the tree searches everywhere
+            point_idx, edge_idx = self._tree.query_nearest(points[far], all_matches=False)
+            nearest[far[point_idx]] = edge_idx
         along_m, line_m, nearest_m, dead_end_s = self._measure(points, np.arange(count), nearest)
         edge, distance_m = nearest.copy(), nearest_m.copy()
         cost_s = nearest_m / self.snap_walk_mps + dead_end_s

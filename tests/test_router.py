@@ -264,11 +264,13 @@ def test_snap_leaves_the_nearest_edge_only_for_a_cheaper_way_out_of_a_dead_end(
         if snap.edge == on_nearest.edge:
             assert snap.fraction == pytest.approx(on_nearest.fraction, abs=1e-9)
             continue
+        extra_m = snap.distance_m - on_nearest.distance_m
+        if abs(extra_m) <= 1e-6 and router.dead_end_s(snap) <= router.dead_end_s(on_nearest):
+            continue  # as near, no dearer: a tie (at a node), which each search breaks its way
         moved += 1
         # Only away from a dead end, to a road at most snap_margin_m farther, and only
         # when the extra metres at walking pace cost less than the drive out of it.
         assert router.dead_end_s(on_nearest) > 0
-        extra_m = snap.distance_m - on_nearest.distance_m
         assert -1e-6 <= extra_m <= router.snap_margin_m
         assert extra_m / router.snap_walk_mps + router.dead_end_s(snap) < router.dead_end_s(
             on_nearest

@@ -26,6 +26,7 @@ from webmap.app import Runtime, socketio
 from webmap.auth import FIRST_LOGIN_FILE, ensure_first_user
 from webmap.clock import ManualClock
 from webmap.layers import MAIN_ROADS
+from webmap.positions import read_positions_batch
 
 MakeCall = Callable[..., dict[str, Any]]  # the ``make_call`` fixture
 Login = Callable[[Flask], FlaskClient]  # the ``login`` fixture
@@ -792,3 +793,21 @@ def test_a_call_200_km_away_is_refused_naming_the_service_area(
     error = _refused(connect(app), "intake", make_call((118.75, 39.9)), "location")
     assert "service area is the 6th Ring Road and 80 km beyond it" in _english(error)
     assert _rt(app).store.event_count() == 0
+
+
+def test_a_gps_batch_reaches_every_dispatcher_as_one_binary_batch(
+    app: Flask, connect: Connect
+) -> None:
+    first, second = connect(app), connect(app)
+    for sio in (first, second):
+        _drain(sio)
+    answer = _rt(app).center.move_trucks(
+        {"T46": (116.30, 40.0), "T01": "nowhere", "NOPE": (116.30, 40.0), "T02": (0.0, 0.0)}
+    )
+    assert answer["moved"] == 1
+    assert sorted(r["field"] for r in answer["rejected"]) == ["position", "position", "truck_id"]
+    for sio in (first, second):
+        (batch,) = _drain(sio)["truck_positions"]
+        assert isinstance(batch["trucks"], bytes)
+        assert read_positions_batch(batch) == {"T46": (116.30, 40.0)}
+    assert _rt(app).center.board.trucks["T46"].position == (116.30, 40.0)

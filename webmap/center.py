@@ -50,6 +50,7 @@ from webmap.clock import Clock, SimClock
 from webmap.job_ids import JobNumbers
 from webmap.member_intake import member_step
 from webmap.payloads import check_payload
+from webmap.positions import positions_batch
 from webmap.replan_preview import (
     PREVIEW_TTL_S,
     AppliedReplan,
@@ -882,35 +883,25 @@ class DispatchCenter:
         """GPS positions of trucks (one batch, at most once a second per truck).
 
         Telemetry, not a command: bad positions are skipped and reported, the rest
-        applied, and one ``truck_positions`` batch is published. ``received_at`` (wall
+        applied, and one ``truck_positions`` batch is published
+        (:func:`webmap.positions.positions_batch`: binary). ``received_at`` (wall
         clock, epoch s) is when the batch reached the server; it travels with the batch
         so clients can measure the delay from the GPS batch to their screen.
         """
         received_at = time.time() if received_at is None else received_at
-        batch = []
         with self.lock:
             moved, errors = self.board.move_trucks(positions)
-            for truck_id in moved:
-                lon, lat = self.board.trucks[truck_id].position
-                self._moved[truck_id] = (lon, lat)
-                batch.append([truck_id, round(lon, 6), round(lat, 6)])
+            trucks = self.board.trucks
+            lonlats = [trucks[truck_id].position for truck_id in moved]
+            self._moved.update(zip(moved, lonlats, strict=True))
             now_s = self._now()
         rejected = [{"field": e.field, "value": jsonable(e.value), "error": str(e)} for e in errors]
-        if batch:
-            self._send(
-                [
-                    (
-                        "truck_positions",
-                        {
-                            "now_s": now_s,
-                            "received_at": received_at,
-                            "sent_at": time.time(),
-                            "trucks": batch,
-                        },
-                    )
-                ]
+        if moved:
+            batch = positions_batch(
+                moved, lonlats, now_s=now_s, received_at=received_at, sent_at=time.time()
             )
-        return {"moved": len(batch), "rejected": rejected}
+            self._send([("truck_positions", batch)])
+        return {"moved": len(moved), "rejected": rejected}
 
     def flush_positions(self) -> int:
         """Write the positions moved since the last flush to the store."""
