@@ -40,6 +40,7 @@ bench: install data
 	@$(BIN)/python benchmarks/replan.py --json benchmarks/results/replan.json
 	@$(BIN)/python benchmarks/vs_vroom.py --solomon C101,R101,RC101,C201,R201,RC201 --beijing 3 --json benchmarks/results/vs_vroom.json
 	@$(BIN)/python benchmarks/solomon.py --json benchmarks/results/solomon.json
+	@$(BIN)/python benchmarks/pdptw.py --json benchmarks/results/pdptw.json
 	@$(BIN)/python benchmarks/place_search.py --json benchmarks/results/place_search.json
 	@$(BIN)/python benchmarks/report.py --json benchmarks/results/report.json
 	@$(BIN)/python benchmarks/readme_figures.py

@@ -112,8 +112,10 @@ def test_benchmark_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert status == 0
     results = json.loads(output.read_text())
     assert [row["instance"] for row in results["instances"]] == ["C101"]
-    assert results["instances"][0]["feasible"]
+    row = results["instances"][0]
+    assert row["ours"]["feasible"] and row["vroom"]["feasible"] and row["half"] == "tuned"
     assert isinstance(results["mean_gap_pct"], float)
+    assert results["mean_gap_heldout"] is None  # C101 is in the tuned half
     assert set(results["mean_gap_pct_per_class"]) == {"C1"}
     assert "mean gap" in capsys.readouterr().out
 

@@ -14,11 +14,16 @@ every amount dimension (VROOM semantics: job deliveries are on board from the st
 skills, ``max_tasks``, pickup before delivery on the same vehicle, pinned steps on
 their vehicle in their order, loads already on board delivered first.
 
-Search, within a wall-clock budget that includes building the model: the vehicles'
-current routes (their ``steps``) and six first-solution heuristics are each taken to a
-local optimum (at most a quarter of the budget, usually far less), then guided local
-search improves the best of them. When no solution is found in time, a greedy plan is
-returned instead (``summary.fallback == "greedy"``).
+Search, within a wall-clock budget that includes building the model: when VROOM
+expresses the problem exactly (none of our extensions, :mod:`optimizer.vrp.vroom_start`),
+VROOM's plan is the start; otherwise the vehicles' current routes (their ``steps``) and
+six first-solution heuristics are each taken to a local optimum (at most a quarter of
+the budget, usually far less). Guided local search then improves the start until it
+stalls (no better plan in many solutions and for a while, :class:`_StallStop`) or the
+budget runs out. When no solution is found in time, a greedy plan is returned instead
+(``summary.fallback == "greedy"``). ``summary.search`` tells where the search started
+(``vroom``, ``heuristics``), why it stopped (``stall``, ``time limit``, ``no search``)
+and how many solutions guided local search went through.
 
 The answer follows VROOM's output format, with the extensions ``late_s`` per task step
 and ``broken_promises`` / ``lateness_s`` in the summary and per route.
@@ -43,6 +48,7 @@ from optimizer.vrp.problem import (
     TimeWindow,
     Vehicle,
 )
+from optimizer.vrp.vroom_start import StartRoutes, vroom_can_start, vroom_routes
 
 Solution = dict[str, Any]
 """A VROOM-format answer: ``code``, ``summary``, ``unassigned``, ``routes``."""
@@ -61,6 +67,17 @@ _FIRST_SOLUTION_STRATEGIES = (
     "PATH_CHEAPEST_ARC",
 )
 _STARTS_SHARE = 0.25
+# VROOM as the start where it expresses the problem: as a user runs it on this 2-core
+# machine (exploration 5 of 5, 2 threads), within this share of the budget; guided local
+# search then polishes its plan (tuned on half of the Solomon instances).
+_VROOM_EXPLORATION = 5
+_VROOM_THREADS = 2
+_VROOM_SHARE = 0.9
+# Guided local search stops when its best plan has not improved for this many
+# solutions and for at least this fraction of the time the whole solve took to find
+# that plan (tuned on half of the Solomon instances: later gains are rare and small).
+_STALL_SOLUTIONS = 10
+_STALL_TIME_RATIO = 0.5
 # OptionalBoolean.BOOL_FALSE of OR-Tools' search parameters.
 _BOOL_FALSE = 2
 # Cap on the unassigned penalty so that sums over all tasks stay far from int64 limits.
@@ -168,6 +185,18 @@ def solve_with_greedy(
     return answer, greedy
 
 
+@dataclass
+class _SearchReport:
+    """How the search went: reported as ``summary.search``."""
+
+    start: str = "heuristics"
+    """``vroom`` or ``heuristics`` (the greedy plan and first-solution heuristics)."""
+    stop: str = "no search"
+    """``stall``, ``time limit`` or ``no search`` (guided local search did not run)."""
+    solutions: int = 0
+    """Solutions guided local search went through, its start included."""
+
+
 def _solve(
     problem: Problem, *, time_limit_s: float, with_greedy: bool, descent_moves: int | None = None
 ) -> tuple[Solution, Solution | None]:
@@ -179,7 +208,8 @@ def _solve(
     # With current routes to respect, the search starts from the greedy plan and never
     # answers worse than it; without, the greedy plan is only the fallback.
     greedy = _greedy_routes(instance) if with_greedy or any(instance.hints) else None
-    routes, loading_s = _search(instance, greedy, deadline, started, descent_moves)
+    report = _SearchReport()
+    routes, loading_s = _search(instance, greedy, deadline, started, report, descent_moves)
     fallback = None
     if routes is None:
         routes, fallback = greedy or _greedy_routes(instance), "greedy"
@@ -191,6 +221,7 @@ def _solve(
         "solving": round((time.monotonic() - started - loading_s) * 1000),
         "routing": 0,
     }
+    answer["summary"]["search"] = dataclasses.asdict(report)
     greedy_answer = None if greedy is None else _answer(instance, greedy, "greedy")
     return answer, greedy_answer
 
@@ -400,12 +431,15 @@ def _search(
     greedy: list[list[int]] | None,
     deadline: float,
     started: float,
+    report: _SearchReport,
     descent_moves: int | None = None,
 ) -> tuple[list[list[int]] | None, float]:
     """OR-Tools routes per vehicle (task indices), or None; and the model building time.
 
-    The greedy plan (if given) and several first-solution heuristics each run to a local
-    optimum; guided local search then improves the best of them until the deadline. With
+    VROOM's plan where it expresses the problem, else the best local optimum reached
+    from the greedy plan (if given) and from several first-solution heuristics, is
+    improved by guided local search until it stalls or the deadline (``report`` says
+    which). With
     ``descent_moves``, the greedy plan (else each heuristic's) is improved by greedy descent
     until OR-Tools has accepted that many solutions (its ``solution_limit``, the start
     included) and guided search is skipped: no clock decides the answer,
@@ -419,8 +453,19 @@ def _search(
     if descent_moves is not None:
         return model.best_start(deadline, greedy, descent_moves=descent_moves), loading_s
     remaining_s = deadline - time.monotonic()
-    start = model.best_start(time.monotonic() + remaining_s * _STARTS_SHARE, greedy)
-    routes = model.search(deadline - time.monotonic(), start)
+    start = None
+    if vroom_can_start(instance.problem):
+        planned = vroom_routes(
+            instance.problem,
+            exploration_level=_VROOM_EXPLORATION,
+            threads=_VROOM_THREADS,
+            timeout_s=remaining_s * _VROOM_SHARE,
+        )
+        start = None if planned is None else model.feasible_routes(planned)
+        report.start = "vroom" if start is not None else report.start
+    if start is None:
+        start = model.best_start(time.monotonic() + remaining_s * _STARTS_SHARE, greedy)
+    routes = model.search(deadline - time.monotonic(), start, report, started)
     return routes or start, loading_s
 
 
@@ -631,16 +676,35 @@ class _Model:
                 best = (assignment.ObjectiveValue(), routes)
         return None if best is None else best[1]
 
-    def search(self, time_limit_s: float, start: list[list[int]] | None) -> list[list[int]] | None:
-        """Guided local search from ``start`` (else from a first solution) until the time
-        limit; None if no solution was found."""
+    def search(
+        self,
+        time_limit_s: float,
+        start: list[list[int]] | None,
+        report: _SearchReport,
+        started: float,
+    ) -> list[list[int]] | None:
+        """Guided local search from ``start`` (else from a first solution) until it
+        stalls or the time limit (``report`` says which); None if no solution was found.
+        ``started`` is when the solve began, the stall clock's origin."""
         if time_limit_s <= 0:
             return None
         parameters = _search_parameters(time_limit_s)
+        stall = _StallStop(self.routing, started)
+        self.routing.AddAtSolutionCallback(stall)
         initial = None if start is None else self._assignment(start)
         if initial is None:
-            return self._routes(self.routing.SolveWithParameters(parameters))
-        return self._routes(self.routing.SolveFromAssignmentWithParameters(initial, parameters))
+            assignment = self.routing.SolveWithParameters(parameters)
+        else:
+            assignment = self.routing.SolveFromAssignmentWithParameters(initial, parameters)
+        report.stop = "stall" if stall.stalled else "time limit"
+        report.solutions = stall.solutions
+        return self._routes(assignment)
+
+    def feasible_routes(self, planned: StartRoutes) -> list[list[int]] | None:
+        """``planned`` (tasks as kind and id) as task indices, if OR-Tools accepts it."""
+        index_of = {(task.kind, task.id): index for index, task in enumerate(self.instance.tasks)}
+        routes = [[index_of[key] for key in route] for route in planned]
+        return routes if self._assignment(routes) is not None else None
 
     def _assignment(self, routes: list[list[int]]) -> Any:
         """The solution made of ``routes`` (task indices), or None if it is infeasible."""
@@ -661,6 +725,38 @@ class _Model:
                 index = assignment.Value(routing.NextVar(index))
             routes.append(route)
         return routes
+
+
+class _StallStop:
+    """At-solution callback that ends the search once it stalls: no better plan for
+    :data:`_STALL_SOLUTIONS` solutions and for :data:`_STALL_TIME_RATIO` of the time the
+    best plan took to find since ``started``."""
+
+    def __init__(self, routing: Any, started: float) -> None:
+        self.routing = routing
+        self.started = started
+        self.best: int | None = None
+        self.best_at = self.started
+        self.since_best = 0
+        self.solutions = 0
+        self.stalled = False
+
+    def __call__(self) -> None:
+        self.solutions += 1
+        cost = self.routing.CostVar().Value()
+        now = time.monotonic()
+        if self.best is None or cost < self.best:
+            self.best, self.best_at, self.since_best = cost, now, 0
+            return
+        self.since_best += 1
+        waited_s = now - self.best_at
+        if (
+            self.since_best >= _STALL_SOLUTIONS
+            and waited_s >= _STALL_TIME_RATIO * (self.best_at - self.started)
+            and not self.stalled
+        ):
+            self.stalled = True
+            self.routing.solver().FinishCurrentSearch()
 
 
 def _search_parameters(time_limit_s: float, solution_limit: int | None = None) -> Any:
