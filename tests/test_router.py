@@ -44,9 +44,14 @@ def test_node_to_node_times_equal_networkx_for_1000_pairs(
         theirs = nx.single_source_dijkstra_path_length(
             drive_graph, int(net.node_osm_id[source]), weight=travel_attr(band)
         )
-        for target in rng.choice(net.node_count, size=50, replace=False):
+        targets = rng.choice(net.node_count, size=50, replace=False)
+        one = (np.array([source]), np.zeros(1))
+        hierarchy = geo.router.hierarchies.get(net.band_index(band))  # the hot path's
+        from_source = hierarchy.from_node(*one, targets)
+        for target, via_hierarchy in zip(targets, from_source, strict=True):
             expected = theirs[int(net.node_osm_id[target])]
             assert ours[target] == pytest.approx(expected, rel=1e-6, abs=1e-9)
+            assert via_hierarchy == pytest.approx(expected, rel=1e-6, abs=1e-9)
             checked += 1
     assert checked == 1000
 

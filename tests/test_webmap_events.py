@@ -795,7 +795,7 @@ def test_a_call_200_km_away_is_refused_naming_the_service_area(
     assert _rt(app).store.event_count() == 0
 
 
-def test_a_gps_batch_reaches_every_dispatcher_as_one_binary_batch(
+def test_a_gps_batch_reaches_every_dispatcher_as_one_compact_batch(
     app: Flask, connect: Connect
 ) -> None:
     first, second = connect(app), connect(app)
@@ -808,6 +808,6 @@ def test_a_gps_batch_reaches_every_dispatcher_as_one_binary_batch(
     assert sorted(r["field"] for r in answer["rejected"]) == ["position", "position", "truck_id"]
     for sio in (first, second):
         (batch,) = _drain(sio)["truck_positions"]
-        assert isinstance(batch["trucks"], bytes)
+        assert batch["ids"] == ["T46"] and batch["lonlat_e6"] == [116300000, 40000000]
         assert read_positions_batch(batch) == {"T46": (116.30, 40.0)}
     assert _rt(app).center.board.trucks["T46"].position == (116.30, 40.0)

@@ -1,21 +1,19 @@
-"""The ``truck_positions`` batch on the wire: binary, encoded once for the whole room.
+"""The ``truck_positions`` batch on the wire: one compact JSON event for the whole room.
 
-A batch of 500 trucks as JSON (``[["T01", 116.4, 39.9], ...]``) is 16 kB of text, which
-every receiver parses and, on a WebSocket, checks as UTF-8 byte by byte (python-socketio's
-client does that in pure Python: about 15 ms per batch). So the bulk travels as one
-Socket.IO binary attachment (a WebSocket binary frame, which carries no text to check),
-and the JSON part is a few numbers:
+The batch is encoded once for every client (Flask-SocketIO encodes a room emit once) and
+carries no object per truck:
 
 - ``now_s``, ``received_at``, ``sent_at``: the board's clock; when the GPS batch reached
   the server and when it was published (wall clock, epoch seconds);
-- ``count``: how many trucks the batch has;
-- ``trucks``: bytes: first, per truck, longitude then latitude (WGS-84) in millionths of
-  a degree as little-endian signed 32-bit integers (``8 * count`` bytes; a millionth of
-  a degree is 0.1 m, the precision the batch always had); then the truck ids in the
-  same order, a UTF-8 JSON array of strings.
+- ``ids``: the truck ids;
+- ``lonlat_e6``: per truck, in the order of ``ids``, longitude then latitude (WGS-84) in
+  millionths of a degree as integers (0.1 m, the precision the batch always had).
 
-One attachment, not two: python-socketio's client hands each WebSocket message to its
-own thread, so fewer frames per event leave it less to reorder.
+It stays text: a Socket.IO binary attachment travels as a frame of its own after the
+event's header, and python-socketio's client hands each WebSocket message to a thread of
+its own, so an attachment can be read before its header (or another event's frame can
+come between them when two threads emit to one client): a batch would then be lost or
+break the connection.
 
 The page reads it in ``static/app.js`` (the ``truck_positions`` handler); Python clients
 (tests, the live benchmark) with :func:`read_positions_batch`.
@@ -23,7 +21,6 @@ The page reads it in ``static/app.js`` (the ``truck_positions`` handler); Python
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +30,6 @@ from optimizer.dispatch.model import LonLat
 
 LONLAT_SCALE = 1_000_000
 """Millionths of a degree per degree on the wire."""
-_WIRE_INT = np.dtype("<i4")
 
 
 def positions_batch(
@@ -45,14 +41,13 @@ def positions_batch(
     sent_at: float,
 ) -> dict[str, Any]:
     """The ``truck_positions`` event's payload for trucks ``ids`` at ``lonlats``."""
-    scaled = np.rint(np.asarray(lonlats, dtype=np.float64).reshape(-1, 2) * LONLAT_SCALE)
-    names = json.dumps(list(ids), ensure_ascii=False, separators=(",", ":")).encode()
+    scaled = np.rint(np.asarray(lonlats, dtype=np.float64).reshape(-1) * LONLAT_SCALE)
     return {
         "now_s": now_s,
         "received_at": received_at,
         "sent_at": sent_at,
-        "count": len(ids),
-        "trucks": scaled.astype(_WIRE_INT).tobytes() + names,
+        "ids": list(ids),
+        "lonlat_e6": scaled.astype(np.int64).tolist(),
     }
 
 
@@ -60,17 +55,15 @@ def read_positions_batch(batch: Any) -> dict[str, LonLat]:
     """A received batch's positions by truck id (``(lon, lat)`` degrees).
 
     Raises :class:`ValueError` if the batch does not have the shape above."""
-    count = batch.get("count") if isinstance(batch, dict) else None
-    raw = batch.get("trucks") if isinstance(batch, dict) else None
-    if not isinstance(count, int) or not isinstance(raw, bytes) or count < 0:
-        raise ValueError("a truck_positions batch has a count and binary trucks")
-    split = count * 2 * _WIRE_INT.itemsize
-    ids = json.loads(raw[split:])
+    ids = batch.get("ids") if isinstance(batch, dict) else None
+    scaled = batch.get("lonlat_e6") if isinstance(batch, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise ValueError("the batch's ids are not a JSON array of strings")
-    if len(ids) != count:
-        raise ValueError(f"{len(ids)} truck ids in a batch of {count}")
-    degrees = np.frombuffer(raw[:split], dtype=_WIRE_INT).reshape(-1, 2) / LONLAT_SCALE
+        raise ValueError("a truck_positions batch has its ids as a list of strings")
+    if not isinstance(scaled, list) or not all(type(v) is int for v in scaled):
+        raise ValueError("a truck_positions batch has lonlat_e6 as a list of integers")
+    if len(scaled) != 2 * len(ids):
+        raise ValueError(f"{len(scaled)} coordinates for {len(ids)} trucks")
+    degrees = np.asarray(scaled, dtype=np.float64).reshape(-1, 2) / LONLAT_SCALE
     return {
         truck_id: (float(lon), float(lat))
         for truck_id, (lon, lat) in zip(ids, degrees.tolist(), strict=True)

@@ -1130,17 +1130,13 @@
     }
   });
 
-  // Binary batch (webmap/positions.py): per truck lon, lat in millionths of a degree
-  // (little-endian int32), then the ids as a UTF-8 JSON array.
-  const positionIds = new TextDecoder();
+  // One compact batch (webmap/positions.py): ids, then lon, lat per truck in millionths
+  // of a degree.
   socket.on('truck_positions', (batch) => {
     setClock(batch.now_s);
-    const split = 8 * batch.count;
-    const lonlat = new DataView(batch.trucks, 0, split);
-    const ids = JSON.parse(positionIds.decode(new Uint8Array(batch.trucks, split)));
-    ids.forEach((id, i) => {
+    batch.ids.forEach((id, i) => {
       const truck = state.trucks.get(id);
-      if (truck) truck.position = [lonlat.getInt32(8 * i, true) / 1e6, lonlat.getInt32(8 * i + 4, true) / 1e6];
+      if (truck) truck.position = [batch.lonlat_e6[2 * i] / 1e6, batch.lonlat_e6[2 * i + 1] / 1e6];
     });
     refreshTruckMarkers();
   });
