@@ -37,7 +37,6 @@ import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +45,8 @@ for folder in (REPO, REPO / "benchmarks"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-import vroom  # noqa: E402
 from _report import write_json  # noqa: E402
+from vs_vroom import solve_both  # noqa: E402
 
 from optimizer.vrp.check import check  # noqa: E402
 from optimizer.vrp.problem import parse_problem  # noqa: E402
@@ -75,19 +74,6 @@ def halves(names: list[str]) -> dict[str, str]:
     return half
 
 
-def solve_with_vroom(
-    data: dict[str, Any], *, time_limit_s: float, exploration: int, threads: int
-) -> dict[str, Any]:
-    """VROOM's answer to a plain VROOM-format problem (a Solomon instance has none of our
-    extensions)."""
-    problem = vroom.Input()
-    problem._from_json(json.dumps(data), False)  # pyvroom's JSON loader, from a string
-    answer: dict[str, Any] = problem.solve(
-        exploration_level=exploration, nb_threads=threads, timeout=timedelta(seconds=time_limit_s)
-    ).to_dict()
-    return answer
-
-
 def _outcome(
     data: dict[str, Any], answer: dict[str, Any], solve_s: float, best_known: float
 ) -> dict[str, Any]:
@@ -109,14 +95,12 @@ def solve_instance(
 ) -> dict[str, Any]:
     """Solve and check one instance with ours, then VROOM; the row of the results table."""
     data = read_solomon(path)
-    started = time.monotonic()
-    ours = solve(parse_problem(data), time_limit_s=time_limit_s)
-    ours_s = time.monotonic() - started
-    started = time.monotonic()
-    theirs = solve_with_vroom(
-        data, time_limit_s=time_limit_s, exploration=exploration, threads=threads
+    ours, ours_s, theirs, vroom_s = solve_both(
+        parse_problem(data),
+        time_limit_s=time_limit_s,
+        exploration_level=exploration,
+        threads=threads,
     )
-    vroom_s = time.monotonic() - started
     return {
         "instance": path.stem,
         "class": instance_class(path.stem),

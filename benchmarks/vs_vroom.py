@@ -54,7 +54,6 @@ import statistics
 import sys
 import time
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +63,6 @@ for folder in (REPO, REPO / "benchmarks"):
         sys.path.insert(0, str(folder))
 
 import numpy as np  # noqa: E402
-import vroom  # noqa: E402
 from _report import write_json  # noqa: E402
 from _scenarios import add_open_calls, busy_board  # noqa: E402
 
@@ -76,6 +74,7 @@ from optimizer.vrp.check import check  # noqa: E402
 from optimizer.vrp.problem import Problem, parse_problem  # noqa: E402
 from optimizer.vrp.solomon import read_solomon  # noqa: E402
 from optimizer.vrp.solver import solve  # noqa: E402
+from optimizer.vrp.vroom_start import vroom_answer  # noqa: E402
 from optimizer.vrp.writer import problem_to_json  # noqa: E402
 
 DEFAULT_INSTANCES = REPO.parent / "shared" / "benchmarks" / "solomon"
@@ -170,20 +169,6 @@ def _translate_promise(task: dict[str, Any], promise_windows: bool) -> None:
         task["time_windows"] = kept
 
 
-def _vroom_answer(
-    data: dict[str, Any], *, time_limit_s: float, exploration_level: int, threads: int
-) -> dict[str, Any]:
-    """VROOM's raw answer to the VROOM input ``data``."""
-    vroom_problem = vroom.Input()
-    vroom_problem._from_json(json.dumps(data), False)  # pyvroom's JSON loader, from a string
-    answer: dict[str, Any] = vroom_problem.solve(
-        exploration_level=exploration_level,
-        nb_threads=threads,
-        timeout=timedelta(seconds=time_limit_s),
-    ).to_dict()
-    return answer
-
-
 def _map_on_board(answer: dict[str, Any], on_board: Mapping[int, int]) -> dict[str, Any]:
     """``answer`` with the jobs standing for loads on board mapped back to deliveries."""
     for item in [step for route in answer["routes"] for step in route["steps"]] + answer[
@@ -235,9 +220,9 @@ def solve_with_vroom(
 ) -> dict[str, Any]:
     """VROOM's answer to ``problem`` without promises, on-board loads mapped back."""
     vroom_data, on_board = vroom_input(problem)
-    answer = _vroom_answer(
+    answer = vroom_answer(
         vroom_data,
-        time_limit_s=time_limit_s,
+        timeout_s=time_limit_s,
         exploration_level=exploration_level,
         threads=threads,
     )
@@ -272,9 +257,9 @@ def solve_with_vroom_promises(
     started = time.monotonic()
     plain, on_board = vroom_input(problem)
     windowed, _ = vroom_input(problem, promise_windows=True)
-    first = _vroom_answer(
+    first = vroom_answer(
         windowed,
-        time_limit_s=time_limit_s,
+        timeout_s=time_limit_s,
         exploration_level=exploration_level,
         threads=threads,
     )
@@ -288,9 +273,9 @@ def solve_with_vroom_promises(
         late = ("pickup", shipment["pickup"]["id"]) in dropped
         for half in ("pickup", "delivery"):
             _late_or_kept(shipment, shipment[half], plain_shipment[half], late)
-    second = _vroom_answer(
+    second = vroom_answer(
         windowed,
-        time_limit_s=max(time_limit_s - (time.monotonic() - started), MIN_SECOND_PASS_S),
+        timeout_s=max(time_limit_s - (time.monotonic() - started), MIN_SECOND_PASS_S),
         exploration_level=exploration_level,
         threads=threads,
     )

@@ -39,6 +39,22 @@ def vroom_can_start(problem: Problem) -> bool:
     return not any(s.pickup is None or s.direct for s in problem.shipments)
 
 
+def vroom_answer(
+    data: dict[str, Any], *, exploration_level: int, threads: int, timeout_s: float
+) -> dict[str, Any]:
+    """VROOM's answer (its JSON output as a dict) to the VROOM input ``data``.
+
+    Raises :class:`RuntimeError` when VROOM refuses the input (pyvroom's C++ errors)."""
+    vroom_input = vroom.Input()
+    vroom_input._from_json(json.dumps(data), False)  # pyvroom's JSON loader, from a string
+    answer: dict[str, Any] = vroom_input.solve(
+        exploration_level=exploration_level,
+        nb_threads=threads,
+        timeout=timedelta(seconds=max(timeout_s, 0.001)),
+    ).to_dict()
+    return answer
+
+
 def vroom_routes(
     problem: Problem, *, exploration_level: int, threads: int, timeout_s: float
 ) -> StartRoutes | None:
@@ -60,14 +76,10 @@ def vroom_routes(
     data = problem_to_json(problem)
     for key in ("lateness_cost_per_s", "unassigned_penalty"):
         data.pop(key, None)
-    vroom_input = vroom.Input()
-    vroom_input._from_json(json.dumps(data), False)  # pyvroom's JSON loader, from a string
     try:
-        answer: dict[str, Any] = vroom_input.solve(
-            exploration_level=exploration_level,
-            nb_threads=threads,
-            timeout=timedelta(seconds=max(timeout_s, 0.001)),
-        ).to_dict()
+        answer = vroom_answer(
+            data, exploration_level=exploration_level, threads=threads, timeout_s=timeout_s
+        )
     except RuntimeError:  # pyvroom raises its C++ exceptions as RuntimeError
         return None
     position_of = {vehicle.id: position for position, vehicle in enumerate(problem.vehicles)}
