@@ -38,6 +38,7 @@ bench: install data
 	@$(BIN)/python benchmarks/live.py --json benchmarks/results/live.json
 	@$(BIN)/python benchmarks/hostile.py --json benchmarks/results/hostile.json
 	@$(BIN)/python benchmarks/replan.py --json benchmarks/results/replan.json
+	@$(BIN)/python benchmarks/simulate.py --json benchmarks/results/simulate.json
 	@$(BIN)/python benchmarks/vs_vroom.py --solomon C101,R101,RC101,C201,R201,RC201 --beijing 3 --json benchmarks/results/vs_vroom.json
 	@$(BIN)/python benchmarks/solomon.py --json benchmarks/results/solomon.json
 	@$(BIN)/python benchmarks/pdptw.py --json benchmarks/results/pdptw.json

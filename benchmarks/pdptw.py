@@ -22,9 +22,12 @@ is described exactly):
    odd number of customers leaves one of them as a plain job.
 
 The VRPTW routes stay a feasible solution of the generated instance (their cost is shown
-as ``source``: an upper bound). Our solver (``solve(parse_problem(data), time_limit_s=...)``)
-and VROOM (the same shipments, ``--time-limit`` as its timeout) then solve it, one after the
-other, and :func:`optimizer.vrp.check.check` checks all three answers: pickup before
+as ``source``: an upper bound). Our solver (``solve(parse_problem(data), time_limit_s=...)``,
+which starts from VROOM's plan here: the instance has none of our extensions), VROOM (the
+same shipments, ``--time-limit`` as its timeout) and our solver with the VROOM start off
+(``ortools_alone``: OR-Tools' own starts and search, the path every live re-plan with
+promises takes) then solve it, one after the other, and :func:`optimizer.vrp.check.check`
+checks every answer: pickup before
 delivery on the same vehicle, capacities, time windows. Costs are travel times (Solomon
 distances x 1000, as in ``benchmarks/solomon.py``).
 
@@ -38,6 +41,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +114,16 @@ def run_instance(
         threads=threads,
     )
     data = pdptw_from_routes(vrptw, routes, seed)
+    problem = parse_problem(data)
     ours, ours_s, theirs, vroom_s = solve_both(
-        parse_problem(data),
+        problem,
         time_limit_s=time_limit_s,
         exploration_level=exploration_level,
         threads=threads,
     )
+    started = time.monotonic()
+    alone = solve(problem, time_limit_s=time_limit_s, vroom_start=False)
+    alone_s = time.monotonic() - started
     row: dict[str, Any] = {
         "instance": path.stem.upper(),
         "shipments": len(data["shipments"]),
@@ -123,8 +131,12 @@ def run_instance(
         "source": _side(data, answer_from_routes(data, routes), None),
         "ours": _side(data, ours, ours_s),
         "vroom": _side(data, theirs, vroom_s),
+        "ortools_alone": _side(data, alone, alone_s),
     }
     row["cost_ratio_vs_vroom"] = round(row["ours"]["cost"] / row["vroom"]["cost"], 4)
+    row["ortools_alone_cost_ratio_vs_vroom"] = round(
+        row["ortools_alone"]["cost"] / row["vroom"]["cost"], 4
+    )
     return row
 
 
@@ -152,7 +164,7 @@ def run(
             )
         )
         print_row(rows[-1], flush=True)
-    sides = ("source", "ours", "vroom")
+    sides = ("source", "ours", "vroom", "ortools_alone")
     return {
         "time_limit_s": time_limit_s,
         "seed": seed,
@@ -164,6 +176,12 @@ def run(
             statistics.mean(row["cost_ratio_vs_vroom"] for row in rows), 4
         ),
         "mean_time_s": round(statistics.mean(row["ours"]["solve_s"] for row in rows), 2),
+        "ortools_alone_mean_cost_ratio_vs_vroom": round(
+            statistics.mean(row["ortools_alone_cost_ratio_vs_vroom"] for row in rows), 4
+        ),
+        "ortools_alone_mean_time_s": round(
+            statistics.mean(row["ortools_alone"]["solve_s"] for row in rows), 2
+        ),
         "vroom_mean_time_s": round(statistics.mean(row["vroom"]["solve_s"] for row in rows), 2),
         "mean_vehicles": round(statistics.mean(row["ours"]["vehicles"] for row in rows), 2),
         "vroom_mean_vehicles": round(statistics.mean(row["vroom"]["vehicles"] for row in rows), 2),
@@ -197,6 +215,11 @@ def print_summary(results: dict[str, Any]) -> None:
         f"mean solve time {results['mean_time_s']:.2f} s, "
         f"VROOM {results['vroom_mean_time_s']:.2f} s; "
         f"vehicles {results['mean_vehicles']:.2f}, VROOM {results['vroom_mean_vehicles']:.2f}"
+    )
+    print(
+        "OR-Tools alone (no VROOM start, the path of every live re-plan): mean cost ratio "
+        f"{results['ortools_alone_mean_cost_ratio_vs_vroom']:.4f}, "
+        f"mean solve time {results['ortools_alone_mean_time_s']:.2f} s"
     )
     print(f"all feasible: {results['all_feasible']}, every task served: {results['all_served']}")
 

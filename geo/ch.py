@@ -32,6 +32,12 @@ WITNESS_SETTLE_LIMIT = 60
 """Settled nodes after which a witness search gives up (then the shortcut is added)."""
 _POOL_ARCS_PER_EDGE = 12
 """Initial room for adjacency lists (they move to the end of the pool when they grow)."""
+_QUEUE_ENTRIES_PER_NODE = 16
+"""Initial room for the priority queue (stale entries stay until popped)."""
+_MAX_ATTEMPTS = 12
+"""Builds with doubled room before giving up (each doubles the pool or the queue)."""
+BUILT, POOL_FULL, QUEUE_FULL = 0, 1, 2
+"""What :func:`_build` says: done, or which room ran out."""
 
 
 # ----------------------------------------------------------------- dynamic adjacency
@@ -228,15 +234,17 @@ def _contract(
 
 @njit(cache=True, nogil=True)
 def _build(
-    indptr: IntArray, head: IntArray, weight: FloatArray, pool_size: int
-) -> tuple[IntArray, IntArray, IntArray, FloatArray, bool]:
-    """Contract every node: (rank per node, arc tails, arc heads, arc weights, ok)."""
+    indptr: IntArray, head: IntArray, weight: FloatArray, pool_size: int, queue_size: int
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, int]:
+    """Contract every node: (rank per node, arc tails, arc heads, arc weights, status);
+    status is :data:`BUILT`, or :data:`POOL_FULL` / :data:`QUEUE_FULL` when the adjacency
+    pool or the priority queue needs more room."""
     n = indptr.shape[0] - 1
     rank = np.full(n, -1, dtype=np.int64)
-    empty = (rank, rank, rank, np.empty(0, dtype=np.float64), False)
+    no_arcs = np.empty(0, dtype=np.float64)
     out, inn, used, loaded = _load(indptr, head, weight, pool_size)
     if not loaded:
-        return empty
+        return rank, rank, rank, no_arcs, POOL_FULL
     contracted = np.zeros(n, dtype=np.bool_)
     scratch = (
         np.full(n, np.inf),
@@ -247,8 +255,8 @@ def _build(
     deleted = np.zeros(n, dtype=np.int64)
     level = np.zeros(n, dtype=np.int64)
     priority = np.empty(n, dtype=np.float64)
-    queue_keys = np.empty(16 * n, dtype=np.float64)
-    queue_nodes = np.empty(16 * n, dtype=np.int64)
+    queue_keys = np.empty(queue_size, dtype=np.float64)
+    queue_nodes = np.empty(queue_size, dtype=np.int64)
     size = 0
     for v in range(n):
         added, removed, _ = _contract(v, False, out, inn, used, contracted, scratch)
@@ -266,7 +274,7 @@ def _build(
             size = _heap_push(queue_keys, queue_nodes, size, fresh, v)
             continue
         if not _contract(v, True, out, inn, used, contracted, scratch)[2]:
-            return empty
+            return rank, rank, rank, no_arcs, POOL_FULL
         contracted[v] = True
         rank[v] = next_rank
         next_rank += 1
@@ -279,11 +287,11 @@ def _build(
                 deleted[nb] += 1
                 level[nb] = max(level[nb], level[v] + 1)
                 if size + 1 >= queue_keys.shape[0]:
-                    return empty
+                    return rank, rank, rank, no_arcs, QUEUE_FULL
                 priority[nb] += 1.0  # refreshed lazily when it reaches the top
                 size = _heap_push(queue_keys, queue_nodes, size, priority[nb], nb)
     tails, heads, weights = _export(out)
-    return rank, tails, heads, weights, True
+    return rank, tails, heads, weights, BUILT
 
 
 # ----------------------------------------------------------------- queries
@@ -362,16 +370,20 @@ class Hierarchy:
         """Contract a CSR graph (arcs of ``v`` at ``indptr[v]:indptr[v+1]``)."""
         n = int(indptr.shape[0] - 1)
         pool = max(1024, _POOL_ARCS_PER_EDGE * int(head.shape[0]))
-        while True:
-            rank, tails, heads, weights, ok = _build(
+        queue = max(1024, _QUEUE_ENTRIES_PER_NODE * n)
+        for _ in range(_MAX_ATTEMPTS):
+            rank, tails, heads, weights, status = _build(
                 np.ascontiguousarray(indptr, dtype=np.int64),
                 np.ascontiguousarray(head, dtype=np.int64),
                 np.ascontiguousarray(weight, dtype=np.float64),
                 pool,
+                queue,
             )
-            if ok:
+            if status == BUILT:
                 break
-            pool *= 2
+            pool, queue = (2 * pool, queue) if status == POOL_FULL else (pool, 2 * queue)
+        else:
+            raise RuntimeError(f"contraction needs more than {pool} arcs or {queue} entries")
         position = (n - 1 - rank).astype(np.int64)
         tail_pos, head_pos = position[tails], position[heads]
         up = head_pos < tail_pos  # toward the top

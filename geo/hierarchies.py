@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,9 @@ class BandHierarchies:
     def _load_or_build(self, band_idx: int) -> Hierarchy:
         path = self.path(band_idx)
         if path is not None and path.exists():
-            with np.load(path) as arrays:
-                return Hierarchy(**{name: arrays[name] for name in arrays.files})
+            cached = self._read(path)
+            if cached is not None:
+                return cached
         net = self.network
         hierarchy = Hierarchy.build(net.indptr, net.head, net.travel_s[band_idx])
         if path is not None:
@@ -72,4 +74,17 @@ class BandHierarchies:
             saved: dict[str, Any] = hierarchy.arrays()
             np.savez(partial, **saved)
             partial.replace(path)  # atomic: a reader never sees half a file
+        return hierarchy
+
+    def _read(self, path: Path) -> Hierarchy | None:
+        """The hierarchy cached at ``path``, or None when the file is damaged or not of
+        this network (then it is built again and the file replaced)."""
+        try:
+            with np.load(path) as arrays:
+                hierarchy = Hierarchy(**{name: arrays[name] for name in arrays.files})
+        except (OSError, ValueError, TypeError, zipfile.BadZipFile):
+            return None
+        n = self.network.node_count
+        if hierarchy.position.shape != (n,) or hierarchy.up_out_indptr.shape != (n + 1,):
+            return None
         return hierarchy

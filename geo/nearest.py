@@ -98,7 +98,7 @@ def _nearest(
                             ):
                                 best, best_rank, best_edge = d, r, e
                     gx += step
-            if best <= ring * cell_m + inner:
+            if best < ring * cell_m + inner:  # a tie just beyond may be preferred
                 edge[i], found[i] = best_edge, True
                 break
     return edge, found

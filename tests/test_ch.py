@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.ch import Hierarchy, _build
+from geo.ch import POOL_FULL, QUEUE_FULL, Hierarchy, _build
 from geo.hierarchies import BandHierarchies
 
 
@@ -98,10 +98,10 @@ def test_seed_costs_count_and_the_cheapest_seed_wins() -> None:
     assert to_two.tolist() == [24.0, 5.0, 14.0]
 
 
-def test_a_full_pool_is_reported_and_the_build_retries_with_more_room() -> None:
+def test_a_full_pool_or_queue_is_reported_and_the_build_retries_with_more_room() -> None:
     indptr, head, weight = csr(6, [(i, (i + 1) % 6, 1.0) for i in range(6)])
-    *_, ok = _build(indptr, head, weight, 4)
-    assert not ok
+    assert _build(indptr, head, weight, 4, 1024)[-1] == POOL_FULL
+    assert _build(indptr, head, weight, 1024, 7)[-1] == QUEUE_FULL
     assert Hierarchy.build(indptr, head, weight).from_node(
         np.array([0]), np.array([0.0]), np.array([5])
     ).tolist() == [5.0]
@@ -120,3 +120,14 @@ def test_band_hierarchies_are_saved_and_loaded_equal(tmp_path: Path, geo) -> Non
         np.testing.assert_array_equal(array, getattr(loaded, name))
     other = BandHierarchies(network, tmp_path).path(network.band_index("evening_peak"))
     assert other != path  # another band's times: another file
+
+
+def test_a_damaged_cache_file_is_built_again(tmp_path: Path, geo) -> None:
+    network = geo.network
+    band = network.band_index("night")
+    path = BandHierarchies(network, tmp_path).path(band)
+    assert path is not None
+    path.write_bytes(b"not a hierarchy")
+    rebuilt = BandHierarchies(network, tmp_path).get(band)
+    assert rebuilt.position.shape == (network.node_count,)
+    assert BandHierarchies(network, tmp_path)._read(path) is not None  # the file replaced

@@ -4,14 +4,19 @@ problem, and guided local search stopping once it stalls rather than at the dead
 from __future__ import annotations
 
 import copy
+import time
+from pathlib import Path
 from typing import Any
 
+from optimizer.vrp import solver as solver_module
 from optimizer.vrp.check import check
 from optimizer.vrp.problem import parse_problem
+from optimizer.vrp.solomon import read_solomon
 from optimizer.vrp.solver import Solution, solve, solve_with_greedy
 from optimizer.vrp.vroom_start import vroom_can_start, vroom_routes
 from tests.test_vrp_solver import dispatch_problem, random_problem
 
+SOLOMON = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "solomon"
 # Far beyond what ten tasks need: the search must end on its own, by stalling.
 GENEROUS_LIMIT_S = 10.0
 
@@ -103,3 +108,26 @@ def test_a_budget_of_descent_moves_runs_no_guided_search() -> None:
     checked(data, answer)
     search = answer["summary"]["search"]
     assert search == {"start": "heuristics", "stop": "no search", "solutions": 0}
+
+
+def test_without_the_vroom_start_our_heuristics_start() -> None:
+    data = without_promises(random_problem(10, 3, seed=3))
+    problem = parse_problem(data)
+    solution = checked(data, solve(problem, time_limit_s=GENEROUS_LIMIT_S, vroom_start=False))
+    assert solution["summary"]["search"]["start"] == "heuristics"
+    assert solution["summary"]["search"]["stop"] == "stall"
+
+
+def test_a_vroom_start_that_fails_late_leaves_the_search_its_time(monkeypatch: Any) -> None:
+    """VROOM used its whole share and gave nothing (an error, or a plan our model refuses):
+    our heuristics start within what is left, and guided search still runs before the
+    deadline instead of the starts running past it."""
+
+    def spent_and_failed(problem: Any, *, timeout_s: float, **options: Any) -> None:
+        time.sleep(timeout_s)
+
+    monkeypatch.setattr(solver_module, "vroom_routes", spent_and_failed)
+    data = read_solomon(SOLOMON / "R101.txt")  # 100 customers: the starts take their share
+    solution = checked(data, solve(parse_problem(data), time_limit_s=3.0))
+    assert solution["summary"]["search"]["start"] == "heuristics"
+    assert solution["summary"]["search"]["stop"] in ("stall", "time limit")

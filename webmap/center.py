@@ -884,7 +884,7 @@ class DispatchCenter:
 
         Telemetry, not a command: bad positions are skipped and reported, the rest
         applied, and one ``truck_positions`` batch is published
-        (:func:`webmap.positions.positions_batch`: binary). ``received_at`` (wall
+        (:func:`webmap.positions.positions_batch`: ids, integer coordinates). ``received_at`` (wall
         clock, epoch s) is when the batch reached the server; it travels with the batch
         so clients can measure the delay from the GPS batch to their screen.
         """

@@ -155,7 +155,7 @@ class _Schedule:
     reasons: list[str] = field(default_factory=list)
 
 
-def solve(problem: Problem, *, time_limit_s: float) -> Solution:
+def solve(problem: Problem, *, time_limit_s: float, vroom_start: bool = True) -> Solution:
     """Plan all vehicles; the whole call takes at most about ``time_limit_s``.
 
     Parameters
@@ -164,13 +164,16 @@ def solve(problem: Problem, *, time_limit_s: float) -> Solution:
         A problem from :func:`optimizer.vrp.problem.parse_problem`.
     time_limit_s
         Wall-clock budget, model building included.
+    vroom_start
+        Start from VROOM's plan where VROOM expresses the problem (off: OR-Tools alone,
+        as every problem with promises or current work is solved).
 
     Returns
     -------
     Solution
         VROOM-format answer with ``code`` 0.
     """
-    return _solve(problem, time_limit_s=time_limit_s, with_greedy=False)[0]
+    return _solve(problem, time_limit_s=time_limit_s, with_greedy=False, vroom_start=vroom_start)[0]
 
 
 def solve_with_greedy(
@@ -198,7 +201,12 @@ class _SearchReport:
 
 
 def _solve(
-    problem: Problem, *, time_limit_s: float, with_greedy: bool, descent_moves: int | None = None
+    problem: Problem,
+    *,
+    time_limit_s: float,
+    with_greedy: bool,
+    descent_moves: int | None = None,
+    vroom_start: bool = True,
 ) -> tuple[Solution, Solution | None]:
     if time_limit_s <= 0:
         raise ValueError(f"time_limit_s must be positive, got {time_limit_s}")
@@ -209,7 +217,9 @@ def _solve(
     # answers worse than it; without, the greedy plan is only the fallback.
     greedy = _greedy_routes(instance) if with_greedy or any(instance.hints) else None
     report = _SearchReport()
-    routes, loading_s = _search(instance, greedy, deadline, started, report, descent_moves)
+    routes, loading_s = _search(
+        instance, greedy, deadline, started, report, descent_moves, vroom_start=vroom_start
+    )
     fallback = None
     if routes is None:
         routes, fallback = greedy or _greedy_routes(instance), "greedy"
@@ -433,6 +443,8 @@ def _search(
     started: float,
     report: _SearchReport,
     descent_moves: int | None = None,
+    *,
+    vroom_start: bool = True,
 ) -> tuple[list[list[int]] | None, float]:
     """OR-Tools routes per vehicle (task indices), or None; and the model building time.
 
@@ -454,7 +466,7 @@ def _search(
         return model.best_start(deadline, greedy, descent_moves=descent_moves), loading_s
     remaining_s = deadline - time.monotonic()
     start = None
-    if vroom_can_start(instance.problem):
+    if vroom_start and vroom_can_start(instance.problem):
         planned = vroom_routes(
             instance.problem,
             exploration_level=_VROOM_EXPLORATION,
@@ -463,8 +475,9 @@ def _search(
         )
         start = None if planned is None else model.feasible_routes(planned)
         report.start = "vroom" if start is not None else report.start
-    if start is None:
-        start = model.best_start(time.monotonic() + remaining_s * _STARTS_SHARE, greedy)
+    if start is None:  # no VROOM start: our heuristics get a share of what is left
+        now = time.monotonic()
+        start = model.best_start(now + max(deadline - now, 0.0) * _STARTS_SHARE, greedy)
     routes = model.search(deadline - time.monotonic(), start, report, started)
     return routes or start, loading_s
 
