@@ -168,7 +168,12 @@ def _members_page_finds(page: Any, server: Server, card: str) -> None:
     page.goto(server.url + "/records/members")
     page.fill("#search-q", "京Q67890")
     page.click("#member-search button[type=submit]")
-    _until(page, "(c) => !!document.querySelector(`tr[data-card='${c}']`)", card)
-    assert page.locator("#members-body tr").count() == 1
+    # The unfiltered register lists the card too: wait for the search's answer, one row.
+    _until(
+        page,
+        "(c) => !!document.querySelector(`tr[data-card='${c}']`)"
+        " && document.querySelectorAll('#members-body tr').length === 1",
+        card,
+    )
     assert zh("valid") in page.text_content("#members-body")
     page.screenshot(path=str(ARTIFACTS / "members_page.png"))
